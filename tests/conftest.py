@@ -3,8 +3,6 @@ configuration singleton and event-callback table, and gets them restored afterwa
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 
@@ -39,4 +37,3 @@ def _isolate_luigi_globals(monkeypatch, tmp_path):
     for cls, paths in saved_paths.items():
         cls._config_paths[:] = paths
         cls._instance = None
-    del luigi, os

@@ -1,0 +1,5 @@
+"""Placeholder: this module is being written; see docs/ARCHITECTURE.md for its owner."""
+
+
+class Target:
+    pass
