@@ -1,1 +1,204 @@
-"""Placeholder: this module is being written; see docs/ARCHITECTURE.md for its owner."""
+"""Command-line parsing for ``luigi [--global-flags] <TaskFamily> [--flags]``.
+
+Every parameter of every registered task/config class gets a ``--<Family>-<param>`` flag (just
+``--<param>`` for classes with ``use_cmdline_section = False``), and the root task's parameters also
+get a short ``--<param>`` flag. While a parser is the global instance, ``luigi.parameter`` reads
+the parsed namespace to resolve parameter values.
+
+Unlike Luigi, which builds three full argparse parsers per command line, the flag table is read
+from the registry once and one parser is reused (rebuilt only when ``--module`` registered new
+classes); fully described parsers are built only to print help or an argparse error, so output
+matches. Flags that would collide with an earlier one are skipped with a warning instead of
+making every command line fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, NamedTuple
+
+from luigi.task_register import Register
+
+logger = logging.getLogger("luigi-interface")
+
+
+class _FlagSpec(NamedTuple):
+    """One ``(family, is_without_section, param_name, param_obj)`` entry of the registry."""
+
+    task_name: str
+    is_without_section: bool
+    param_name: str
+    param_obj: Any
+
+    @property
+    def global_flag(self) -> str:
+        name = self.param_name if self.is_without_section else f"{self.task_name}_{self.param_name}"
+        return "--" + name.replace("_", "-")
+
+    @property
+    def local_flag(self) -> str:
+        return "--" + self.param_name.replace("_", "-")
+
+
+class _DeferredParseError(Exception):
+    """Raised instead of argparse's print-and-exit so the error can be re-reported by a fully
+    described parser (same usage text as Luigi)."""
+
+
+class _QuietParser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        raise _DeferredParseError(message)
+
+
+def _registry_size() -> int:
+    """Number of classes ever registered; growth means a module import added task classes."""
+    return len(getattr(Register, "_reg", ()))
+
+
+def _add_flag(parser: argparse.ArgumentParser, flag: str, help_text: str, kwargs: dict, owner: str) -> None:
+    """Add ``flag`` unless an earlier flag has the same option string (then warn and skip it)."""
+    if flag in parser._option_string_actions:
+        logger.warning("Command-line flag %s for %s duplicates an earlier flag and is ignored", flag, owner)
+        parser.set_defaults(**{kwargs["dest"]: None})
+        return
+    parser.add_argument(flag, help=help_text, **kwargs)
+
+
+def _make_parser(
+    specs: Sequence[_FlagSpec],
+    root_task: str | None = None,
+    help_all: bool = False,
+    parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser,
+) -> argparse.ArgumentParser:
+    """An argparse parser with the positional root task and one flag per parameter spec."""
+    parser = parser_class(add_help=False)
+    parser.add_argument(
+        "root_task", nargs="?", help="Task family to run. Is not optional.", metavar="Required root task"
+    )
+    for spec in specs:
+        is_root = spec.task_name == root_task
+        show = is_root or help_all or spec.param_obj.always_in_help
+        help_text = spec.param_obj.description if show else argparse.SUPPRESS
+        owner = f"{spec.task_name}.{spec.param_name}"
+        kwargs = spec.param_obj._parser_kwargs(spec.param_name, spec.task_name)
+        _add_flag(parser, spec.global_flag, help_text, kwargs, owner)
+        if is_root:
+            _add_local_flag(parser, spec, help_text)
+    return parser
+
+
+def _add_local_flag(parser: argparse.ArgumentParser, spec: _FlagSpec, help_text: str) -> None:
+    """Add the root task's short ``--<param>`` flag (dest ``param_name``)."""
+    kwargs = spec.param_obj._parser_kwargs(spec.param_name)
+    _add_flag(parser, spec.local_flag, help_text, kwargs, f"root task {spec.task_name}.{spec.param_name}")
+
+
+def _registry_specs() -> list[_FlagSpec]:
+    return [_FlagSpec(*entry) for entry in Register.get_all_params()]
+
+
+class CmdlineParser:
+    """Parses a luigi command line; the active instance feeds ``--Family-param`` values to tasks."""
+
+    _instance: CmdlineParser | None = None
+
+    @classmethod
+    def get_instance(cls) -> CmdlineParser | None:
+        """The parser currently installed by ``global_instance`` (or ``None``)."""
+        return cls._instance
+
+    @classmethod
+    @contextmanager
+    def global_instance(cls, cmdline_args: Sequence[str], allow_override: bool = False) -> Iterator[CmdlineParser]:
+        """Parse ``cmdline_args`` and install the result as the global instance for the block."""
+        orig_value = cls._instance
+        assert orig_value is None or allow_override
+        new_value = CmdlineParser(cmdline_args)
+        cls._instance = new_value
+        try:
+            yield new_value
+        finally:
+            assert cls._instance is new_value
+            cls._instance = orig_value
+
+    def __init__(self, cmdline_args: Sequence[str]) -> None:
+        """Parse ``cmdline_args``: exits for ``--help``/``--help-all`` (0), a missing task
+        (``No task specified``) or bad arguments (2); unknown task names raise from the registry."""
+        cmdline_args = list(cmdline_args)
+        specs = _registry_specs()
+        registry_size = _registry_size()
+        parser = _make_parser(specs, parser_class=_QuietParser)
+        known = self._parse_known(parser, specs, cmdline_args)
+
+        if self._attempt_load_module(known) and _registry_size() != registry_size:
+            specs = _registry_specs()  # the module registered new classes
+            parser = _make_parser(specs, parser_class=_QuietParser)
+            known = self._parse_known(parser, specs, cmdline_args)
+
+        root_task = known.root_task
+        help_all = bool(getattr(known, "core_help_all", False))
+        if getattr(known, "core_help", False) or help_all:
+            self._possibly_exit_with_help(_make_parser(specs, root_task, help_all), known)
+
+        if not root_task:
+            raise SystemExit("No task specified")
+        Register.get_task_cls(root_task)
+
+        for spec in specs:
+            if spec.task_name == root_task:
+                _add_local_flag(parser, spec, argparse.SUPPRESS)
+        try:
+            self.known_args = parser.parse_args(cmdline_args)
+        except _DeferredParseError:
+            self.known_args = _make_parser(specs, root_task, help_all).parse_args(cmdline_args)
+
+    @staticmethod
+    def _parse_known(parser: argparse.ArgumentParser, specs: Sequence[_FlagSpec], cmdline_args: list[str]) -> argparse.Namespace:
+        """``parse_known_args`` ignoring unknown flags; argparse errors print usage and exit 2."""
+        try:
+            known, _ = parser.parse_known_args(cmdline_args)
+        except _DeferredParseError:
+            known, _ = _make_parser(specs).parse_known_args(cmdline_args)
+        return known
+
+    @staticmethod
+    def _build_parser(root_task: str | None = None, help_all: bool = False) -> argparse.ArgumentParser:
+        """A fresh parser with flags for every registered parameter (help shown for the root
+        task's, every parameter's with ``help_all``, and ``always_in_help`` ones)."""
+        return _make_parser(_registry_specs(), root_task, help_all)
+
+    def get_task_obj(self) -> Any:
+        """Instantiate the root task with the values of its short flags."""
+        return self._get_task_cls()(**self._get_task_kwargs())
+
+    def _get_task_cls(self) -> Any:
+        return Register.get_task_cls(self.known_args.root_task)
+
+    def _get_task_kwargs(self) -> dict[str, Any]:
+        """Parsed values of the root task's short flags that were given (truthy)."""
+        kwargs = {}
+        for param_name, param_obj in self._get_task_cls().get_params():
+            value = getattr(self.known_args, param_name, None)
+            if value:
+                kwargs[param_name] = param_obj.parse(value)
+        return kwargs
+
+    @staticmethod
+    def _attempt_load_module(known_args: argparse.Namespace) -> bool:
+        """Import the ``--module`` module (errors propagate); returns whether one was given."""
+        module = getattr(known_args, "core_module", None)
+        if module:
+            __import__(module)
+            return True
+        return False
+
+    @staticmethod
+    def _possibly_exit_with_help(parser: argparse.ArgumentParser, known_args: argparse.Namespace) -> None:
+        """Print help to stdout and exit 0 when ``--help`` or ``--help-all`` was given."""
+        if getattr(known_args, "core_help", False) or getattr(known_args, "core_help_all", False):
+            parser.print_help()
+            sys.exit()

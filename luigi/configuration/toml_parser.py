@@ -7,6 +7,8 @@ import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from luigi.freezing import recursively_freeze
+
 from .base_parser import BaseParser, ConfigFileError
 
 
@@ -73,8 +75,6 @@ class LuigiTomlParser(BaseParser, configparser.ConfigParser):
 
     def read(self, config_paths: Iterable[str]) -> dict:  # type: ignore[override]
         """Replace ``data`` with the merged contents of every existing file in ``config_paths``."""
-        from luigi.freezing import recursively_freeze
-
         self.data = {}
         for path in config_paths:
             if not os.path.isfile(path):
