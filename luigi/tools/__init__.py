@@ -1,0 +1,1 @@
+"""Command-line tools shipped with luigi: range tasks, ``luigi-deps``, ``luigi-deps-tree``, ``luigi-grep``."""
