@@ -1,0 +1,1 @@
+"""Example pipelines; run one with ``python3 -m luigi --module examples.wordcount WordCount --local-scheduler``."""
