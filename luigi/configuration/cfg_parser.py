@@ -153,6 +153,9 @@ class LuigiConfigParser(BaseParser, configparser.ConfigParser):
 
     def get(self, section: str, option: str, default: Any = NO_DEFAULT, **kwargs: Any) -> Any:  # type: ignore[override]
         """The interpolated string value, or ``default`` when given and the option is missing."""
+        if kwargs.get("raw") and configparser.ConfigParser.has_option(self, section, option):
+            # exact stored name: this is how BasicInterpolation re-reads the option it expands
+            return configparser.ConfigParser.get(self, section, option, **kwargs)
         return self._get_with_default(configparser.ConfigParser.get, section, option, default, **kwargs)
 
     def _typed(self, convert: Callable[[str], _T], type_name: str) -> Callable[..., _T]:
