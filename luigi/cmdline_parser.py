@@ -157,7 +157,9 @@ class CmdlineParser:
             self.known_args = _make_parser(specs, root_task, help_all).parse_args(cmdline_args)
 
     @staticmethod
-    def _parse_known(parser: argparse.ArgumentParser, specs: Sequence[_FlagSpec], cmdline_args: list[str]) -> argparse.Namespace:
+    def _parse_known(
+        parser: argparse.ArgumentParser, specs: Sequence[_FlagSpec], cmdline_args: list[str]
+    ) -> argparse.Namespace:
         """``parse_known_args`` ignoring unknown flags; argparse errors print usage and exit 2."""
         try:
             known, _ = parser.parse_known_args(cmdline_args)

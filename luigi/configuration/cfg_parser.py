@@ -122,7 +122,13 @@ class LuigiConfigParser(BaseParser, configparser.ConfigParser):
             raise ConfigFileError(fpname, exc) from exc
 
     def _get_with_default(
-        self, method: Callable[..., Any], section: str, option: str, default: Any, expected_type: type | None = None, **kwargs: Any
+        self,
+        method: Callable[..., Any],
+        section: str,
+        option: str,
+        default: Any,
+        expected_type: type | None = None,
+        **kwargs: Any,
     ) -> Any:
         """Look ``option`` up underscore-first, then dashed; apply the typed-getter default rules.
 
@@ -182,7 +188,9 @@ class LuigiConfigParser(BaseParser, configparser.ConfigParser):
 
     def getboolean(self, section: str, option: str, default: Any = NO_DEFAULT, **kwargs: Any) -> Any:  # type: ignore[override]
         """Option as ``bool`` (yes/no, true/false, on/off, 1/0); missing → ``default`` if None or bool."""
-        return self._get_with_default(self._typed(self._convert_to_boolean, "boolean"), section, option, default, bool, **kwargs)
+        return self._get_with_default(
+            self._typed(self._convert_to_boolean, "boolean"), section, option, default, bool, **kwargs
+        )
 
     def has_option(self, section: str | None, option: str) -> bool:  # type: ignore[override]
         """Stock ``has_option`` with the underscore-first, dashed-fallback (warning) lookup."""

@@ -34,11 +34,7 @@ def _get_default_parser() -> str:
 def _check_parser(parser_class: Any, parser: str) -> None:
     """Raise ``ImportError`` if the parser's backing library is not installed."""
     if not parser_class.enabled:
-        msg = (
-            "Parser not installed yet. "
-            "Please, install luigi with required parser:\n"
-            "pip install luigi[{parser}]"
-        )
+        msg = "Parser not installed yet. Please, install luigi with required parser:\npip install luigi[{parser}]"
         raise ImportError(msg.format(parser=parser))
 
 

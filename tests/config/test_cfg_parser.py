@@ -97,7 +97,9 @@ def test_percent_interpolation_errors():
 def test_environment_interpolation(monkeypatch):
     monkeypatch.setenv("LUIGI_TEST_HOME", "/home/me")
     monkeypatch.setenv("LUIGI_TEST_REF", "${LUIGI_TEST_HOME}")
-    parser = fresh("[s]\np = ${LUIGI_TEST_HOME}/x-${LUIGI_TEST_HOME}\nnested = ${LUIGI_TEST_REF}\nplain = $LUIGI_TEST_HOME ${}\n")
+    parser = fresh(
+        "[s]\np = ${LUIGI_TEST_HOME}/x-${LUIGI_TEST_HOME}\nnested = ${LUIGI_TEST_REF}\nplain = $LUIGI_TEST_HOME ${}\n"
+    )
     assert parser.get("s", "p") == "/home/me/x-/home/me"
     assert parser.get("s", "nested") == "${LUIGI_TEST_HOME}"  # substituted text is not re-scanned
     assert parser.get("s", "plain") == "$LUIGI_TEST_HOME ${}"

@@ -21,7 +21,12 @@ def test_exports():
     assert sorted(luigi.configuration.__all__) == sorted(
         ["get_config", "add_config_path", "LuigiConfigParser", "LuigiTomlParser"]
     )
-    assert PARSERS == {"cfg": LuigiConfigParser, "conf": LuigiConfigParser, "ini": LuigiConfigParser, "toml": LuigiTomlParser}
+    assert PARSERS == {
+        "cfg": LuigiConfigParser,
+        "conf": LuigiConfigParser,
+        "ini": LuigiConfigParser,
+        "toml": LuigiTomlParser,
+    }
     assert DEFAULT_PARSER == "cfg"
 
 
@@ -89,7 +94,9 @@ def test_add_config_path_without_extension_uses_default_parser(tmp_path):
     assert get_config().get("s", "a") == "1"
 
 
-@pytest.mark.parametrize(("suffix", "body"), [(".toml", "[s]\na = 1\n"), (".ini", "[s]\na = 1\n"), (".conf", "[s]\na = 1\n")])
+@pytest.mark.parametrize(
+    ("suffix", "body"), [(".toml", "[s]\na = 1\n"), (".ini", "[s]\na = 1\n"), (".conf", "[s]\na = 1\n")]
+)
 def test_add_config_path_other_parser_warns(tmp_path, suffix, body):
     extra = tmp_path / f"extra{suffix}"
     extra.write_text(body)
@@ -128,7 +135,11 @@ def _import_config_in_subprocess(tmp_path, code, **env):
     full_env.update(env, PYTHONPATH=str(REPO), PYTHONWARNINGS="always")
     return subprocess.run(
         [sys.executable, "-c", f"import luigi.configuration as c; {code}"],
-        cwd=tmp_path, env=full_env, capture_output=True, text=True, check=False,
+        cwd=tmp_path,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -138,7 +149,8 @@ def test_luigi_config_path_is_read_at_import(tmp_path):
     cfg.write_text("[s]\na = from-env\n")
     (tmp_path / "luigi.cfg").write_text("[s]\na = local\n")
     proc = _import_config_in_subprocess(
-        tmp_path, "print(c.get_config().get('s', 'a')); print(c.LuigiConfigParser._config_paths[-1])",
+        tmp_path,
+        "print(c.get_config().get('s', 'a')); print(c.LuigiConfigParser._config_paths[-1])",
         LUIGI_CONFIG_PATH=str(cfg),
     )
     assert proc.returncode == 0, proc.stderr

@@ -49,7 +49,10 @@ class Holder:
         env = dict(os.environ, PYTHONPATH=str(REPO), HOLDER_SIZE=str(size), HOLDER_KILL=str(int(kill)))
         self.proc = subprocess.Popen(
             [sys.executable, str(script), str(pid_dir)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
         )
         self.pid = self.proc.pid
 
@@ -121,8 +124,10 @@ def test_lock_size_allows_that_many_processes(tmp_path, holder_script):
     third = Holder(holder_script, pid_dir, size=2)
     lines = third.lines_until_result()
     assert lines[-1] == "refused"
-    assert lines[0] in (f"Pid(s) {{{holders[0].pid}, {holders[1].pid}}} already running",
-                        f"Pid(s) {{{holders[1].pid}, {holders[0].pid}}} already running")
+    assert lines[0] in (
+        f"Pid(s) {{{holders[0].pid}, {holders[1].pid}}} already running",
+        f"Pid(s) {{{holders[1].pid}, {holders[0].pid}}} already running",
+    )
     for h in [*holders, third]:
         h.release()
 

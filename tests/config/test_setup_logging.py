@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -171,7 +172,12 @@ def run_python(tmp_path, code, **env):
     full_env.update(env, PYTHONPATH=str(REPO))
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
-        cwd=tmp_path, env=full_env, capture_output=True, text=True, check=False, timeout=60,
+        cwd=tmp_path,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
     )
 
 
@@ -179,18 +185,21 @@ def test_daemon_logdir_writes_server_log(tmp_path):
     proc = run_python(
         tmp_path,
         """
-        import logging
+        import logging, os
         from types import SimpleNamespace
         from luigi.setup_logging import DaemonLogging
-        print(DaemonLogging.setup(SimpleNamespace(background=False, logdir=".")))
+        print(DaemonLogging.setup(SimpleNamespace(background=False, logdir=".")), os.getpid())
         logging.getLogger("luigi.server").info("started")
         """,
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout == "True\n"
+    result, pid = proc.stdout.split()
+    assert result == "True"
+    stamp = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
     lines = (tmp_path / "luigi-server.log").read_text().splitlines()
-    assert lines[0].endswith("luigi[%d] INFO: logging configured via special settings" % int(lines[0].split("[")[1].split("]")[0]))
-    assert " luigi.server[" in lines[1] and lines[1].endswith("] INFO: started")
+    assert len(lines) == 2
+    assert re.fullmatch(rf"{stamp} luigi\[{pid}\] INFO: logging configured via special settings", lines[0])
+    assert re.fullmatch(rf"{stamp} luigi.server\[{pid}\] INFO: started", lines[1])
 
 
 def test_daemon_background_sets_root_level(tmp_path):
