@@ -273,7 +273,6 @@ class Parameter(Generic[T]):
             raise ParameterException("config_path must be a hash containing entries for section and name")
         self._config_path = config_path
         self._attribute_name: str | None = None
-        self._lookup_memo: tuple | None = None
         with _counter_lock:
             self._counter = Parameter._counter
             Parameter._counter += 1
@@ -338,50 +337,59 @@ class Parameter(Generic[T]):
             return _no_value
         return self.parse(value)
 
+    def _cmdline_value(self, task_name: str, param_name: str) -> Any:
+        """The parsed ``--Family-param`` value of the running command line, or ``_no_value``."""
+        cmdline = _active_cmdline_parser()
+        if cmdline is None:
+            return _no_value
+        dest = self._parser_global_dest(param_name, task_name)
+        return self._parse_or_no_value(getattr(cmdline.known_args, dest, None))
+
+    def _config_path_value(self, task_name: str, param_name: str) -> tuple[Any, str]:
+        """The value at the deprecated ``config_path`` location, with its deprecation message."""
+        section, name = self._config_path["section"], self._config_path["name"]
+        message = _CONFIG_PATH_DEPRECATION.format(section, name, task_name, param_name)
+        return self._get_value_from_config(section, name), message
+
     def _value_iterator(self, task_name: str, param_name: str) -> Iterator[tuple[Any, str | None]]:
         """Yield ``(value, deprecation message or None)`` per source, highest priority first."""
-        cmdline = _active_cmdline_parser()
-        if cmdline is not None:
-            dest = self._parser_global_dest(param_name, task_name)
-            yield self._parse_or_no_value(getattr(cmdline.known_args, dest, None)), None
+        yield self._cmdline_value(task_name, param_name), None
         yield self._get_value_from_config(task_name, param_name), None
         if self._config_path:
-            section, name = self._config_path["section"], self._config_path["name"]
-            message = _CONFIG_PATH_DEPRECATION.format(section, name, task_name, param_name)
-            yield self._get_value_from_config(section, name), message
+            yield self._config_path_value(task_name, param_name)
         yield self._default, None
 
     def _get_value(self, task_name: str, param_name: str) -> Any:
-        for value, deprecation in self._value_iterator(task_name, param_name):
+        """The first value found by ``_value_iterator`` (not normalized), or ``_no_value``."""
+        if type(self)._value_iterator is not Parameter._value_iterator:
+            for value, deprecation in self._value_iterator(task_name, param_name):
+                if value is not _no_value:
+                    if deprecation is not None:
+                        warnings.warn(deprecation, DeprecationWarning, stacklevel=2)
+                    return value
+            return _no_value
+        # Same order as _value_iterator, without a generator: this runs for every defaulted
+        # parameter of every task creation.
+        value = self._cmdline_value(task_name, param_name)
+        if value is _no_value:
+            value = self._get_value_from_config(task_name, param_name)
+        if value is _no_value and self._config_path:
+            value, deprecation = self._config_path_value(task_name, param_name)
             if value is not _no_value:
-                if deprecation is not None:
-                    warnings.warn(deprecation, DeprecationWarning, stacklevel=2)
-                return value
-        return _no_value
+                warnings.warn(deprecation, DeprecationWarning, stacklevel=2)
+        if value is _no_value:
+            value = self._default
+        return value
 
     def has_task_value(self, task_name: str, param_name: str) -> bool:
-        """Whether a value (command line, config, default) exists for ``task_name.param_name``.
-
-        The found value is remembered for the ``task_value`` call that normally follows, so a
-        task creation looks up (and parses, and warns about) each source only once.
-        """
-        value = self._get_value(task_name, param_name)
-        if value is _no_value:
-            self._lookup_memo = None
-            return False
-        self._lookup_memo = (task_name, param_name, value)
-        return True
+        """Whether a value (command line, config, default) exists for ``task_name.param_name``."""
+        return self._get_value(task_name, param_name) is not _no_value
 
     def task_value(self, task_name: str, param_name: str) -> Any:
         """The normalized value for ``task_name.param_name`` from command line, config or default."""
-        memo = self._lookup_memo
-        if memo is not None and memo[0] == task_name and memo[1] == param_name:
-            self._lookup_memo = None
-            value = memo[2]
-        else:
-            value = self._get_value(task_name, param_name)
-            if value is _no_value:
-                raise MissingParameterException("No default specified")
+        value = self._get_value(task_name, param_name)
+        if value is _no_value:
+            raise MissingParameterException("No default specified")
         return self.normalize(value)
 
     # --- command line -----------------------------------------------------------------------
