@@ -5,10 +5,10 @@ Every parameter of every registered task/config class gets a ``--<Family>-<param
 get a short ``--<param>`` flag. While a parser is the global instance, ``luigi.parameter`` reads
 the parsed namespace to resolve parameter values.
 
-Unlike Luigi, which builds three full argparse parsers per command line, the flag table is read
-from the registry once and one parser is reused (rebuilt only when ``--module`` registered new
-classes); fully described parsers are built only to print help or an argparse error, so output
-matches. Flags that would collide with an earlier one are skipped with a warning instead of
+Unlike Luigi, which builds three full argparse parsers per command line, one parser is built and
+then extended: with the flags of classes a ``--module`` import registered, then with the root
+task's short flags. Parsers with help texts are built only to print help or an argparse error, so
+that output matches Luigi's. Flags that would collide with an earlier one are skipped with a warning instead of
 making every command line fail.
 """
 
@@ -35,6 +35,11 @@ class _FlagSpec(NamedTuple):
     param_obj: Any
 
     @property
+    def key(self) -> tuple[str, bool, str, int]:
+        """Identity of the entry (the same parameter object of the same family)."""
+        return self.task_name, self.is_without_section, self.param_name, id(self.param_obj)
+
+    @property
     def global_flag(self) -> str:
         name = self.param_name if self.is_without_section else f"{self.task_name}_{self.param_name}"
         return "--" + name.replace("_", "-")
@@ -54,9 +59,8 @@ class _QuietParser(argparse.ArgumentParser):
         raise _DeferredParseError(message)
 
 
-def _registry_size() -> int:
-    """Number of classes ever registered; growth means a module import added task classes."""
-    return len(getattr(Register, "_reg", ()))
+def _registry_specs() -> list[_FlagSpec]:
+    return [_FlagSpec(*entry) for entry in Register.get_all_params()]
 
 
 def _add_flag(parser: argparse.ArgumentParser, flag: str, help_text: str, kwargs: dict, owner: str) -> None:
@@ -66,6 +70,26 @@ def _add_flag(parser: argparse.ArgumentParser, flag: str, help_text: str, kwargs
         parser.set_defaults(**{kwargs["dest"]: None})
         return
     parser.add_argument(flag, help=help_text, **kwargs)
+
+
+def _add_local_flag(parser: argparse.ArgumentParser, spec: _FlagSpec, help_text: str) -> None:
+    """Add the root task's short ``--<param>`` flag (dest ``param_name``)."""
+    kwargs = spec.param_obj._parser_kwargs(spec.param_name)
+    _add_flag(parser, spec.local_flag, help_text, kwargs, f"root task {spec.task_name}.{spec.param_name}")
+
+
+def _add_flags(
+    parser: argparse.ArgumentParser, specs: Sequence[_FlagSpec], root_task: str | None = None, help_all: bool = False
+) -> None:
+    """Add the global flag of every spec, and the local flags of the root task's parameters."""
+    for spec in specs:
+        is_root = spec.task_name == root_task
+        show = is_root or help_all or spec.param_obj.always_in_help
+        help_text = spec.param_obj.description if show else argparse.SUPPRESS
+        kwargs = spec.param_obj._parser_kwargs(spec.param_name, spec.task_name)
+        _add_flag(parser, spec.global_flag, help_text, kwargs, f"{spec.task_name}.{spec.param_name}")
+        if is_root:
+            _add_local_flag(parser, spec, help_text)
 
 
 def _make_parser(
@@ -79,26 +103,21 @@ def _make_parser(
     parser.add_argument(
         "root_task", nargs="?", help="Task family to run. Is not optional.", metavar="Required root task"
     )
-    for spec in specs:
-        is_root = spec.task_name == root_task
-        show = is_root or help_all or spec.param_obj.always_in_help
-        help_text = spec.param_obj.description if show else argparse.SUPPRESS
-        owner = f"{spec.task_name}.{spec.param_name}"
-        kwargs = spec.param_obj._parser_kwargs(spec.param_name, spec.task_name)
-        _add_flag(parser, spec.global_flag, help_text, kwargs, owner)
-        if is_root:
-            _add_local_flag(parser, spec, help_text)
+    _add_flags(parser, specs, root_task, help_all)
     return parser
 
 
-def _add_local_flag(parser: argparse.ArgumentParser, spec: _FlagSpec, help_text: str) -> None:
-    """Add the root task's short ``--<param>`` flag (dest ``param_name``)."""
-    kwargs = spec.param_obj._parser_kwargs(spec.param_name)
-    _add_flag(parser, spec.local_flag, help_text, kwargs, f"root task {spec.task_name}.{spec.param_name}")
-
-
-def _registry_specs() -> list[_FlagSpec]:
-    return [_FlagSpec(*entry) for entry in Register.get_all_params()]
+def _extend_parser(
+    parser: argparse.ArgumentParser, old: Sequence[_FlagSpec], new: Sequence[_FlagSpec]
+) -> argparse.ArgumentParser:
+    """``parser`` (built from ``old``) updated to ``new``: the new flags are appended when every
+    old entry is still present (the usual effect of importing a module), else a fresh parser."""
+    old_keys = {spec.key for spec in old}
+    added = [spec for spec in new if spec.key not in old_keys]
+    if len(new) - len(added) != len(old):
+        return _make_parser(new, parser_class=_QuietParser)
+    _add_flags(parser, added)
+    return parser
 
 
 class CmdlineParser:
@@ -130,13 +149,13 @@ class CmdlineParser:
         (``No task specified``) or bad arguments (2); unknown task names raise from the registry."""
         cmdline_args = list(cmdline_args)
         specs = _registry_specs()
-        registry_size = _registry_size()
         parser = _make_parser(specs, parser_class=_QuietParser)
         known = self._parse_known(parser, specs, cmdline_args)
 
-        if self._attempt_load_module(known) and _registry_size() != registry_size:
-            specs = _registry_specs()  # the module registered new classes
-            parser = _make_parser(specs, parser_class=_QuietParser)
+        if self._attempt_load_module(known):
+            new_specs = _registry_specs()  # the module may have registered task classes
+            parser = _extend_parser(parser, specs, new_specs)
+            specs = new_specs
             known = self._parse_known(parser, specs, cmdline_args)
 
         root_task = known.root_task
