@@ -1,0 +1,198 @@
+"""The live progress display: pure rendering, the O(1) tracker, a real pty, and plain log lines."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+
+from conftest import luigi_command, luigi_env
+
+import luigi
+from luigi import _progress
+
+
+def test_render_line_counts_and_clock():
+    counts = {"done": 3, "complete": 1, "running": 2, "pending": 5, "failed": 1}
+    assert _progress.render_line(counts, 7.9) == "[luigi 00:07] done 4/12 (1 already complete) | running 2 | pending 5 | failed 1"
+    assert _progress.render_line({}, 3725) == "[luigi 1:02:05] done 0/0 | running 0 | pending 0 | failed 0"
+
+
+def test_render_line_fits_the_terminal_width():
+    line = _progress.render_line({"pending": 10}, 0, width=20)
+    assert len(line) == 19 and line == "[luigi 00:00] done "
+
+
+class _Task:
+    def __init__(self, task_id):
+        self.task_id = task_id
+
+
+def test_tracker_moves_tasks_between_buckets():
+    changes = []
+    tracker = _progress.ProgressTracker(on_change=lambda: changes.append(1))
+    a, b, c = _Task("A"), _Task("B"), _Task("C")
+    tracker.task_reported(a, "PENDING", True)
+    tracker.task_reported(b, "PENDING", True)
+    tracker.task_reported(c, "DONE", True)  # complete when scheduled
+    assert tracker.counts() == {"pending": 2, "complete": 1}
+    tracker.work_granted({"task_id": "A", "running_tasks": []})
+    assert tracker.counts() == {"pending": 1, "running": 1, "complete": 1}
+    tracker.task_reported(a, "DONE", None)
+    tracker.work_granted({"task_id": "B", "running_tasks": []})
+    tracker.task_reported(b, "FAILED", None)
+    assert tracker.counts() == {"pending": 0, "running": 0, "done": 1, "failed": 1, "complete": 1}
+    tracker.work_granted({"task_id": None, "running_tasks": []})  # nothing granted: no change
+    tracker.task_reported(b, "FAILED", None)  # same bucket: no change
+    assert len(changes) == 7
+
+
+class Leaf(luigi.Task):
+    n = luigi.IntParameter()
+
+    def output(self):
+        return luigi.LocalTarget(f"leaf-{self.n}.txt")
+
+    def run(self):
+        self.output().open("w").close()
+
+
+class Root(luigi.Task):
+    def requires(self):
+        return [Leaf(n=n) for n in range(4)]
+
+    def output(self):
+        return luigi.LocalTarget("root.txt")
+
+    def run(self):
+        self.output().open("w").close()
+
+
+def test_attached_tracker_follows_a_real_run(tmp_path):
+    Leaf(n=0).output().open("w").close()
+    seen = []
+
+    class Factory(luigi.interface._WorkerSchedulerFactory):
+        def create_worker(self, scheduler, worker_processes, assistant=False):
+            worker = super().create_worker(scheduler, worker_processes, assistant)
+            display = _progress.ProgressDisplay(stream=open(os.devnull, "w"))
+            _progress.attach(worker, display)
+            seen.append(display.tracker)
+            return worker
+
+    assert luigi.build([Root()], worker_scheduler_factory=Factory(), local_scheduler=True, no_progress=True)
+    assert seen[0].counts() == {"complete": 1, "done": 4, "pending": 0, "running": 0}
+
+
+def _read_until(fd: int, needle: bytes, buffer: bytearray) -> bytes:
+    """Read from a pty master until ``needle`` shows up; returns everything read so far."""
+    while needle not in buffer:
+        ready, _, _ = select.select([fd], [], [], 60)
+        assert ready, f"timed out waiting for {needle!r}; got {bytes(buffer)!r}"
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            chunk = b""
+        if not chunk:
+            raise AssertionError(f"terminal closed before {needle!r}; got {bytes(buffer)!r}")
+        buffer.extend(chunk)
+    return bytes(buffer)
+
+
+def _drain(fd: int, buffer: bytearray) -> bytes:
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            return bytes(buffer)
+        if not chunk:
+            return bytes(buffer)
+        buffer.extend(chunk)
+
+
+def _start_on_pty(tmp_path, *extra):
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        luigi_command("--module", "cli_tasks", "AfterBlocker", "--local-scheduler", "--no-lock", *extra),
+        cwd=tmp_path, env=luigi_env(tmp_path), stdin=subprocess.PIPE, stdout=slave, stderr=subprocess.PIPE, text=True,
+    )
+    os.close(slave)
+    return master, proc
+
+
+def test_progress_line_is_redrawn_in_place_on_a_terminal(tmp_path):
+    master, proc = _start_on_pty(tmp_path)
+    buffer = bytearray()
+    try:
+        for line in proc.stderr:
+            if "BLOCKER STARTED" in line:
+                break
+        _read_until(master, b"| running 1 |", buffer)
+        proc.stdin.write("go\n")
+        proc.stdin.close()
+        proc.stderr.read()
+        assert proc.wait(timeout=120) == 0
+        output = _drain(master, buffer).decode()
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "\r\x1b[2K[luigi " in output
+    final_line = output.rsplit("\r\x1b[2K", 1)[1]
+    assert final_line.endswith("done 3/3 | running 0 | pending 0 | failed 0\r\n")
+
+
+def test_no_progress_flag_turns_the_line_off(tmp_path):
+    master, proc = _start_on_pty(tmp_path, "--no-progress")
+    buffer = bytearray()
+    try:
+        proc.stdin.write("go\n")
+        proc.stdin.close()
+        proc.stderr.read()
+        assert proc.wait(timeout=120) == 0
+        output = _drain(master, buffer).decode()
+    finally:
+        os.close(master)
+    assert "[luigi " not in output
+
+
+def test_config_option_turns_the_line_off(tmp_path):
+    (tmp_path / "luigi.cfg").write_text("[core]\nprogress = false\n")
+    master, proc = _start_on_pty(tmp_path)
+    buffer = bytearray()
+    try:
+        proc.stdin.write("go\n")
+        proc.stdin.close()
+        proc.stderr.read()
+        assert proc.wait(timeout=120) == 0
+        output = _drain(master, buffer).decode()
+    finally:
+        os.close(master)
+    assert "[luigi " not in output
+
+
+def test_plain_log_lines_when_stdout_is_not_a_terminal(tmp_path):
+    (tmp_path / "luigi.cfg").write_text("[core]\nprogress_log_interval = 0.05\n")
+    proc = subprocess.Popen(
+        luigi_command("--module", "cli_tasks", "AfterBlocker", "--local-scheduler", "--no-lock"),
+        cwd=tmp_path, env=luigi_env(tmp_path), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        progress_line = None
+        for line in proc.stderr:
+            if line.startswith("INFO: Progress: [luigi ") and "running 1" in line:
+                progress_line = line
+                break
+        assert progress_line is not None
+        proc.stdin.write("go\n")
+        proc.stdin.close()
+        proc.stderr.read()
+        assert proc.wait(timeout=120) == 0
+        assert "\x1b" not in proc.stdout.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "| pending " in progress_line
