@@ -14,9 +14,8 @@ import socket
 import sys
 from typing import Any, Iterable, Iterator
 
-from luigi.task import Config, Task
-
 from luigi import parameter
+from luigi.task import Config, Task
 
 logger = logging.getLogger("luigi-interface")
 

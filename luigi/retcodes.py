@@ -10,12 +10,11 @@ import logging
 import sys
 from typing import NoReturn, Sequence
 
-from luigi.task import Config
-
 import luigi.cmdline_parser
 import luigi.execution_summary
 import luigi.interface
 from luigi.parameter import IntParameter
+from luigi.task import Config
 
 
 class retcode(Config):

@@ -9,11 +9,10 @@ import sys
 from collections.abc import Iterable as _IterableABC
 from typing import Any, Iterator
 
-from luigi.task import Config, flatten
-
 from luigi import parameter
 from luigi.cmdline_parser import CmdlineParser
 from luigi.target import FileSystemTarget
+from luigi.task import Config, flatten
 
 
 def get_task_requires(task: Any) -> set:

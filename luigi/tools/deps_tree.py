@@ -9,9 +9,8 @@ import sys
 import warnings
 from typing import Any
 
-from luigi.task import flatten
-
 from luigi.cmdline_parser import CmdlineParser
+from luigi.task import flatten
 
 
 class bcolors:

@@ -20,11 +20,10 @@ from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Iterable
 
-from luigi.task import flatten_output
-
 import luigi
 from luigi.parameter import ParameterException
 from luigi.target import FileSystemTarget
+from luigi.task import flatten_output
 
 logger = logging.getLogger("luigi-interface")
 
