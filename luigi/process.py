@@ -68,7 +68,8 @@ def daemonize(
     import daemon
 
     if pidfile and _server_already_running(pidfile):
-        server_logger.info("Server already running (pid=%s)", check_pid(pidfile))
+        # warning level: nothing else reports to the caller once we detach
+        server_logger.warning("Server already running (pid=%s)", check_pid(pidfile))
         return
     logdir = logdir or "/var/log/luigi"
     if not os.path.exists(logdir):

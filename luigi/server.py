@@ -608,6 +608,12 @@ def _open_store(scheduler: Scheduler) -> StateSaver | None:
     return StateSaver(store, scheduler)
 
 
+def _format_address(name: Any) -> str:
+    if isinstance(name, str):
+        return name
+    return f"[{name[0]}]:{name[1]}" if ":" in name[0] else f"{name[0]}:{name[1]}"
+
+
 _loop: tornado.ioloop.IOLoop | None = None
 
 
@@ -624,7 +630,9 @@ def run(
     asyncio.set_event_loop(asyncio.new_event_loop())
     loop = _loop = tornado.ioloop.IOLoop.current()
     saver = _open_store(scheduler)
-    _init_api(scheduler=scheduler, api_port=api_port, address=address, unix_socket=unix_socket, state_saver=saver)
+    names = _init_api(
+        scheduler=scheduler, api_port=api_port, address=address, unix_socket=unix_socket, state_saver=saver
+    )
 
     def prune() -> None:
         scheduler.prune()
@@ -643,7 +651,7 @@ def run(
             if sig is not None:
                 signal.signal(sig, shutdown_handler)
 
-    logger.info("Scheduler starting up")
+    logger.info("Scheduler starting up, listening on %s", ", ".join(map(_format_address, names)))
     try:
         loop.start()
     finally:

@@ -1,0 +1,141 @@
+"""The SQLite state store against the persistence contract (drain_changes / to_record / restore)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from luigi._store import SqliteStateStore, store_path_for
+
+
+class Rec:
+    def __init__(self, rid, **fields):
+        self.id = rid
+        self.fields = fields
+
+    def to_record(self):
+        return {"id": self.id, **self.fields}
+
+
+class FakeState:
+    """Implements exactly the scheduler side of the persistence contract."""
+
+    def __init__(self):
+        self._tasks = {}
+        self._active_workers = {}
+        self.dirty_tasks, self.dirty_workers = set(), set()
+        self.restored = None
+
+    def put_task(self, tid, **fields):
+        self._tasks[tid] = Rec(tid, **fields)
+        self.dirty_tasks.add(tid)
+
+    def drop_task(self, tid):
+        del self._tasks[tid]
+        self.dirty_tasks.add(tid)
+
+    def put_worker(self, wid, **fields):
+        self._active_workers[wid] = Rec(wid, **fields)
+        self.dirty_workers.add(wid)
+
+    def drain_changes(self):
+        out = (self.dirty_tasks, self.dirty_workers)
+        self.dirty_tasks, self.dirty_workers = set(), set()
+        return out
+
+    def restore(self, task_records, worker_records):
+        self.restored = (task_records, worker_records)
+
+
+def test_store_path_keeps_pickle_free():
+    assert store_path_for("/var/lib/luigi-server/state.pickle") == "/var/lib/luigi-server/state.db"
+    assert store_path_for("/x/state.sqlite") == "/x/state.sqlite"
+
+
+def test_flush_writes_only_changes_and_restore_round_trips(tmp_path):
+    path = str(tmp_path / "s.db")
+    state = FakeState()
+    store = SqliteStateStore(path)
+    assert store.is_empty()
+    state.put_task("A", status="DONE")
+    state.put_task("B", status="FAILED", failures=[1.5, 2.5])
+    state.put_worker("W", last_active=3.0)
+    assert store.flush(state) == 3
+    assert store.flush(state) == 0  # nothing changed since
+    state.put_task("B", status="DISABLED", failures=[1.5, 2.5, 3.5])
+    state.drop_task("A")
+    assert store.flush(state) == 2
+    store.close()
+
+    reopened = SqliteStateStore(path)
+    fresh = FakeState()
+    assert reopened.load_into(fresh) == 1
+    tasks, workers = fresh.restored
+    assert tasks == [{"id": "B", "status": "DISABLED", "failures": [1.5, 2.5, 3.5]}]
+    assert workers == [{"id": "W", "last_active": 3.0}]
+    mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+
+
+def test_failed_write_keeps_ids_pending(tmp_path):
+    state = FakeState()
+    store = SqliteStateStore(str(tmp_path / "s.db"))
+    state.put_task("A", status="DONE")
+    state._tasks["A"].to_record = lambda: {"bad": object()}  # not JSON-able
+    with pytest.raises(TypeError):
+        store.flush(state)
+    assert store.records() == ([], [])
+    state._tasks["A"] = Rec("A", status="DONE")  # repaired; no new change reported by the state
+    assert store.flush(state) == 1
+    assert store.records()[0] == [{"id": "A", "status": "DONE"}]
+
+
+def test_mark_all_writes_everything(tmp_path):
+    state = FakeState()
+    state.put_task("A", status="PENDING")
+    state.put_worker("W")
+    state.drain_changes()
+    store = SqliteStateStore(str(tmp_path / "s.db"))
+    store.mark_all(state)
+    assert store.flush(state) == 2
+
+
+def test_refuses_newer_schema(tmp_path):
+    path = str(tmp_path / "s.db")
+    SqliteStateStore(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(RuntimeError, match="schema version 99"):
+        SqliteStateStore(path)
+
+
+def test_committed_rows_survive_sigkill(tmp_path):
+    """A process killed with SIGKILL right after a flush loses nothing it flushed."""
+    path = tmp_path / "s.db"
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    script = textwrap.dedent(
+        f"""
+        import os, signal, sys
+        from luigi._store import SqliteStateStore
+        sys.path.insert(0, {os.path.dirname(__file__)!r})
+        from test_store_sqlite import FakeState
+        state = FakeState()
+        store = SqliteStateStore({str(path)!r})
+        for i in range(500):
+            state.put_task(f"T{{i}}", status="DONE")
+        store.flush(state)
+        os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script], cwd=root, env={**os.environ, "PYTHONPATH": root})
+    assert proc.returncode == -signal.SIGKILL
+    tasks, _ = SqliteStateStore(str(path)).records()
+    assert len(tasks) == 500
