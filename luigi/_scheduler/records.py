@@ -1,0 +1,323 @@
+"""Scheduler-side records: ``OrderedSet``, ``RetryPolicy``, ``Task`` and ``Worker``.
+
+The classes present themselves as members of :mod:`luigi.scheduler` (``__module__``) so pickled
+state files name the same classes as Luigi's, and ``OrderedSet`` pickles in Luigi's linked-list
+layout, which keeps ``state_path`` files interchangeable with Luigi 3.8.1.
+
+Records are plain attribute bags; every mutation made by the scheduler is followed by a
+``SimpleTaskState.touch_task``/``touch_worker`` call, which refreshes the indexes and marks the
+record dirty for the durable store. ``to_record``/``from_record`` give the JSON form used by that
+store.
+"""
+
+from __future__ import annotations
+
+import collections
+import collections.abc
+from typing import Any, Iterable, Iterator
+
+from luigi._scheduler import clock
+from luigi._scheduler.constants import WORKER_STATE_ACTIVE, WORKER_STATE_DISABLED
+
+_PUBLIC_MODULE = "luigi.scheduler"
+
+_retry_policy_fields = ["retry_count", "disable_hard_timeout", "disable_window"]
+RetryPolicy = collections.namedtuple("RetryPolicy", _retry_policy_fields)
+RetryPolicy.__module__ = _PUBLIC_MODULE
+
+
+def _get_empty_retry_policy() -> RetryPolicy:
+    return RetryPolicy(*[None] * len(_retry_policy_fields))
+
+
+def _get_default(x: Any, default: Any) -> Any:
+    return default if x is None else x
+
+
+class OrderedSet(collections.abc.MutableSet):
+    """Insertion-ordered set backed by a dict (O(1) add/discard/peek)."""
+
+    def __init__(self, iterable: Iterable | None = None) -> None:
+        self._items: dict = {}
+        if iterable is not None:
+            for key in iterable:
+                self._items[key] = None
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
+    def __iter__(self) -> Iterator:
+        return iter(self._items)
+
+    def __reversed__(self) -> Iterator:
+        return reversed(self._items)
+
+    def add(self, key: Any) -> None:
+        self._items.setdefault(key, None)
+
+    def discard(self, key: Any) -> None:
+        self._items.pop(key, None)
+
+    def peek(self, last: bool = True) -> Any:
+        if not self._items:
+            raise KeyError("set is empty")
+        return next(reversed(self._items)) if last else next(iter(self._items))
+
+    def pop(self, last: bool = True) -> Any:
+        key = self.peek(last)
+        del self._items[key]
+        return key
+
+    def __repr__(self) -> str:
+        if not self._items:
+            return f"{self.__class__.__name__}()"
+        return f"{self.__class__.__name__}({list(self)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, OrderedSet):
+            return len(self) == len(other) and list(self) == list(other)
+        return set(self) == set(other) if isinstance(other, collections.abc.Set) else NotImplemented
+
+    __hash__ = None  # mutable
+
+    def __getstate__(self) -> dict:
+        """Luigi's layout: a circular doubly linked list (``end`` sentinel) plus a ``map``."""
+        end: list = [None, None, None]
+        end[1] = end[2] = end
+        node_map = {}
+        for key in self._items:
+            last = end[1]
+            node = [key, last, end]
+            last[2] = end[1] = node_map[key] = node
+        return {"end": end, "map": node_map}
+
+    def __setstate__(self, state: dict) -> None:
+        keys = state["map"].keys() if "map" in state else state.get("_items", {})
+        self._items = dict.fromkeys(keys)
+
+
+OrderedSet.__module__ = _PUBLIC_MODULE
+
+
+class Task:
+    """What the scheduler knows about one task id (hashed by identity)."""
+
+    DEFAULT_PRIORITY = 0
+
+    def __init__(
+        self,
+        task_id: str,
+        status: str,
+        deps: Iterable[str] | None,
+        resources: dict | None = None,
+        priority: float = 0,
+        family: str = "",
+        module: str | None = None,
+        params: dict | None = None,
+        param_visibilities: dict | None = None,
+        accepts_messages: bool = False,
+        tracking_url: str | None = None,
+        status_message: str | None = None,
+        progress_percentage: float | None = None,
+        retry_policy: Any = "notoptional",
+        *,
+        now: float | None = None,
+    ) -> None:
+        created = clock.now() if now is None else now
+        self.id = task_id
+        self.stakeholders: set = set()
+        self.workers = OrderedSet()
+        self.deps = set(deps) if deps is not None else set()
+        self.status = status
+        self.time = created
+        self.updated = created
+        self.retry = None
+        self.remove = None
+        self.worker_running = None
+        self.time_running = None
+        self.expl = None
+        self.priority = priority
+        self.resources = _get_default(resources, {})
+        self.family = family
+        self.module = module
+        self.param_visibilities = _get_default(param_visibilities, {})
+        self.params: dict = {}
+        self.public_params: dict = {}
+        self.hidden_params: dict = {}
+        self.set_params(params)
+        self.accepts_messages = accepts_messages
+        self.retry_policy = retry_policy
+        self.failures: collections.deque = collections.deque()
+        self.first_failure_time = None
+        self.tracking_url = tracking_url
+        self.status_message = status_message
+        self.progress_percentage = progress_percentage
+        self.scheduler_message_responses: dict = {}
+        self.scheduler_disable_time = None
+        self.runnable = False
+        self.batchable = False
+        self.batch_id = None
+
+    def __repr__(self) -> str:
+        return "Task({!r})".format(vars(self))
+
+    def set_params(self, params: dict | None) -> None:
+        """Store params and split them by visibility (0 public, 1 hidden, 2 private)."""
+        self.params = _get_default(params, {})
+        visibilities = self.param_visibilities or {}
+        self.public_params = {k: v for k, v in self.params.items() if visibilities.get(k, 0) == 0}
+        self.hidden_params = {k: v for k, v in self.params.items() if visibilities.get(k, 0) == 1}
+
+    def is_batchable(self) -> bool:
+        return getattr(self, "batchable", False)
+
+    def add_failure(self, now: float | None = None) -> None:
+        when = clock.now() if now is None else now
+        self.failures.append(when)
+        if not self.first_failure_time:
+            self.first_failure_time = when
+
+    def num_failures(self, now: float | None = None) -> int:
+        when = clock.now() if now is None else now
+        min_time = when - self.retry_policy.disable_window
+        while self.failures and self.failures[0] < min_time:
+            self.failures.popleft()
+        return len(self.failures)
+
+    def has_excessive_failures(self, now: float | None = None) -> bool:
+        when = clock.now() if now is None else now
+        if self.first_failure_time is not None and when >= self.first_failure_time + self.retry_policy.disable_hard_timeout:
+            return True
+        return self.num_failures(when) >= self.retry_policy.retry_count
+
+    def clear_failures(self) -> None:
+        self.failures.clear()
+        self.first_failure_time = None
+
+    @property
+    def pretty_id(self) -> str:
+        param_str = ", ".join(f"{key}={value}" for key, value in sorted(self.public_params.items()))
+        return f"{self.family}({param_str})"
+
+    def to_record(self) -> dict:
+        """JSON-able snapshot of every field (sets become lists, the retry policy a dict)."""
+        record = dict(vars(self))
+        record["stakeholders"] = sorted(self.stakeholders)
+        record["workers"] = list(self.workers)
+        record["deps"] = sorted(self.deps)
+        record["failures"] = list(self.failures)
+        policy = self.retry_policy
+        record["retry_policy"] = policy._asdict() if isinstance(policy, tuple) else policy
+        for name in ("resources", "params", "public_params", "hidden_params", "param_visibilities"):
+            record[name] = dict(record.get(name) or {})
+        if "resources_running" in record and record["resources_running"] is not None:
+            record["resources_running"] = dict(record["resources_running"])
+        record["scheduler_message_responses"] = dict(self.scheduler_message_responses)
+        return record
+
+    @classmethod
+    def from_record(cls, record: dict) -> Task:
+        """Rebuild a record produced by :meth:`to_record`."""
+        task = cls.__new__(cls)
+        task.__dict__.update(record)
+        task.stakeholders = set(record.get("stakeholders", ()))
+        task.workers = OrderedSet(record.get("workers", ()))
+        task.deps = set(record.get("deps", ()))
+        task.failures = collections.deque(record.get("failures", ()))
+        policy = record.get("retry_policy")
+        task.retry_policy = RetryPolicy(**policy) if isinstance(policy, dict) else policy
+        return task
+
+
+Task.__module__ = _PUBLIC_MODULE
+
+
+class Worker:
+    """What the scheduler knows about one worker process."""
+
+    def __init__(self, worker_id: str, last_active: float | None = None, *, now: float | None = None) -> None:
+        created = clock.now() if now is None else now
+        self.id = worker_id
+        self.reference = None
+        self.last_active = last_active or created
+        self.last_get_work = None
+        self.started = created
+        self.tasks: set = set()
+        self.info: dict = {}
+        self.disabled = False
+        self.rpc_messages: list = []
+
+    def add_info(self, info: Any) -> None:
+        self.info.update(info)
+
+    def update(self, worker_reference: Any, get_work: bool = False, now: float | None = None) -> None:
+        when = clock.now() if now is None else now
+        if worker_reference:
+            self.reference = worker_reference
+        self.last_active = when
+        if get_work:
+            self.last_get_work = when
+
+    def prune(self, config: Any, now: float | None = None) -> bool | None:
+        when = clock.now() if now is None else now
+        if self.last_active + config.worker_disconnect_delay < when:
+            return True
+        return None
+
+    def get_tasks(self, state: Any, *statuses: str) -> Iterator[Task]:
+        """Live tasks offered by this worker in the given statuses, via the state's per-worker index."""
+        return state.worker_tasks_by_status(self.id, statuses)
+
+    def is_trivial_worker(self, state: Any) -> bool:
+        """True if none of this worker's PENDING tasks needs resources (assistants never are)."""
+        if self.assistant:
+            return False
+        return not state.worker_has_resource_tasks(self.id)
+
+    @property
+    def assistant(self) -> bool:
+        return self.info.get("assistant", False)
+
+    @property
+    def enabled(self) -> bool:
+        return not self.disabled
+
+    @property
+    def state(self) -> str:
+        return WORKER_STATE_ACTIVE if self.enabled else WORKER_STATE_DISABLED
+
+    def add_rpc_message(self, name: str, **kwargs: Any) -> None:
+        self.rpc_messages.append({"name": name, "kwargs": kwargs})
+
+    def fetch_rpc_messages(self) -> list:
+        messages = self.rpc_messages[:]
+        del self.rpc_messages[:]
+        return messages
+
+    def __str__(self) -> str:
+        return self.id
+
+    def to_record(self) -> dict:
+        """JSON-able snapshot; ``tasks`` is stored as task ids."""
+        record = dict(vars(self))
+        record["tasks"] = sorted(task.id for task in self.tasks)
+        record["info"] = dict(self.info)
+        record["rpc_messages"] = list(self.rpc_messages)
+        return record
+
+    @classmethod
+    def from_record(cls, record: dict, tasks: dict | None = None) -> Worker:
+        """Rebuild a record; task ids are resolved against ``tasks`` when given (unknown ids dropped)."""
+        worker = cls.__new__(cls)
+        worker.__dict__.update(record)
+        known = tasks or {}
+        worker.tasks = {known[task_id] for task_id in record.get("tasks", ()) if task_id in known}
+        worker.info = dict(record.get("info", {}))
+        worker.rpc_messages = list(record.get("rpc_messages", ()))
+        return worker
+
+
+Worker.__module__ = _PUBLIC_MODULE
