@@ -96,7 +96,10 @@ def _jsonschema() -> Any:
 
 def __getattr__(name: str) -> Any:
     if name == "jsonschema" and _JSONSCHEMA_ENABLED:
-        return _jsonschema()
+        try:
+            return _jsonschema()
+        except ImportError:
+            pass
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
