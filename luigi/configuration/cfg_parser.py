@@ -132,30 +132,33 @@ class LuigiConfigParser(BaseParser, configparser.ConfigParser):
     ) -> Any:
         """Look ``option`` up underscore-first, then dashed; apply the typed-getter default rules.
 
-        A missing option raises the error for the canonical (underscore) spelling.
+        Presence is checked with dictionary lookups (a miss is the common case when parameters
+        probe the config), and a missing option raises the error for the canonical spelling.
         """
         fallback = kwargs.pop("fallback", _UNSET)
         option = option.replace("-", "_")
-        try:
+        if self._stores(section, option, kwargs.get("vars")):
             return method(self, section, option, **kwargs)
-        except (configparser.NoOptionError, configparser.NoSectionError) as exc:
-            missing = exc
         alias = option.replace("_", "-")
-        if alias != option:
-            try:
-                value = method(self, section, alias, **kwargs)
-            except (configparser.NoOptionError, configparser.NoSectionError):
-                pass
-            else:
-                _warn_dashed(section, alias, option, stacklevel=3)
-                return value
+        if alias != option and self._stores(section, alias, kwargs.get("vars")):
+            value = method(self, section, alias, **kwargs)
+            _warn_dashed(section, alias, option, stacklevel=3)
+            return value
         if fallback is not _UNSET:
             return fallback
-        if default is LuigiConfigParser.NO_DEFAULT:
-            raise missing
-        if expected_type is not None and default is not None and not isinstance(default, expected_type):
-            raise missing
+        if default is LuigiConfigParser.NO_DEFAULT or (
+            expected_type is not None and default is not None and not isinstance(default, expected_type)
+        ):
+            if section != self.default_section and section not in self._sections:
+                raise configparser.NoSectionError(section)
+            raise configparser.NoOptionError(option, section)
         return default
+
+    def _stores(self, section: str, option: str, variables: Any) -> bool:
+        """Whether ``ConfigParser.get(section, option, vars=variables)`` would find a value."""
+        if section != self.default_section and section not in self._sections:
+            return False
+        return bool(variables and option in variables) or configparser.ConfigParser.has_option(self, section, option)
 
     def get(self, section: str, option: str, default: Any = NO_DEFAULT, **kwargs: Any) -> Any:  # type: ignore[override]
         """The interpolated string value, or ``default`` when given and the option is missing."""
