@@ -115,7 +115,9 @@ class LocalFileSystem(FileSystem):
             os.remove(path)
 
     def _ensure_parent(self, path: str) -> None:
-        parent = os.path.dirname(path)
+        # The parent of "out/dir/" is "out" (Luigi created "out/dir" itself, an empty directory
+        # that a no-clobber rename would then refuse to replace).
+        parent = os.path.dirname(path.rstrip("/"))
         if parent and not os.path.exists(parent):
             self.mkdir(parent)
 
