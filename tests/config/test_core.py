@@ -172,4 +172,4 @@ def test_luigi_config_path_toml_with_toml_parser(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "5\n"
-    assert "Warning" not in proc.stderr
+    assert "UserWarning" not in proc.stderr
