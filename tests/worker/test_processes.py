@@ -1,0 +1,210 @@
+"""Task subprocesses: workers=N, crashes, timeouts (whole process tree), forwarded reporter calls."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import luigi
+from luigi.event import Event
+from tests.worker.conftest import make_worker
+
+
+class Touch(luigi.Task):
+    i = luigi.IntParameter()
+
+    def output(self):
+        return luigi.LocalTarget(f"touch-{self.i}")
+
+    def run(self):
+        with self.output().open("w") as fh:
+            fh.write(str(os.getpid()))
+
+
+class Many(luigi.WrapperTask):
+    n = luigi.IntParameter()
+
+    def requires(self):
+        return [Touch(i=i) for i in range(self.n)]
+
+
+def _run(sch, task, **kw):
+    with make_worker(sch, **kw) as wk:
+        added = wk.add(task)
+        return wk, added, wk.run()
+
+
+def test_two_workers_run_in_subprocesses(sch, tmp_path):
+    wk, added, ok = _run(sch, Many(n=12), worker_processes=2)
+    assert added and ok
+    pids = {int((tmp_path / f"touch-{i}").read_text()) for i in range(12)}
+    assert os.getpid() not in pids
+    assert sch.status(Many(n=12).task_id) == "DONE"
+
+
+def test_force_multiprocessing_with_one_process(sch, tmp_path):
+    wk, added, ok = _run(sch, Touch(i=99), force_multiprocessing=True)
+    assert ok and int((tmp_path / "touch-99").read_text()) != os.getpid()
+
+
+class Killed(luigi.Task):
+    def run(self):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_task_killed_by_signal_fails_once(sch):
+    events = []
+    Killed.event_handler(Event.PROCESS_FAILURE)(lambda t, msg: events.append(msg))
+    wk, added, ok = _run(sch, Killed(), force_multiprocessing=True)
+    assert not ok
+    expected = f"Task {Killed().task_id} died unexpectedly with exit code -9"
+    assert events == [expected]
+    failed = [kw for name, _, kw in sch.calls if name == "add_task" and kw.get("status") == "FAILED"]
+    assert len(failed) == 1 and json.loads(failed[0]["expl"]) == expected
+
+
+class ExitsQuietly(luigi.Task):
+    def run(self):
+        os._exit(0)
+
+
+def test_silent_exit_without_result_does_not_hang(sch):
+    wk, added, ok = _run(sch, ExitsQuietly(), force_multiprocessing=True)
+    assert not ok
+    assert sch.status(ExitsQuietly().task_id) == "FAILED"
+
+
+class Sleepy(luigi.Task):
+    worker_timeout = 1
+
+    def output(self):
+        return luigi.LocalTarget("grandchild.pid")
+
+    def run(self):
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        with open("grandchild.pid.tmp", "w") as fh:
+            fh.write(str(child.pid))
+        os.rename("grandchild.pid.tmp", "grandchild.pid")
+        time.sleep(60)
+
+
+def _pid_alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_timeout_kills_the_whole_process_tree(sch, tmp_path):
+    timeouts = []
+    Sleepy.event_handler(Event.TIMEOUT)(lambda t, msg: timeouts.append(msg))
+    failures = []
+    Sleepy.event_handler(Event.PROCESS_FAILURE)(lambda t, msg: failures.append(msg))
+    started = time.time()
+    wk, added, ok = _run(sch, Sleepy())
+    assert not ok and time.time() - started < 30
+    assert timeouts == [f"Task {Sleepy().task_id} timed out after 1 seconds and was terminated."]
+    assert failures == []  # no duplicate "died unexpectedly"
+    grandchild = int((tmp_path / "grandchild.pid").read_text())
+    deadline = time.time() + 5
+    while _pid_alive(grandchild) and time.time() < deadline:
+        time.sleep(0.05)
+    assert not _pid_alive(grandchild)
+
+
+def test_timeout_fallback_without_psutil(sch, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "psutil", None)  # import psutil -> ImportError
+    test_timeout_kills_the_whole_process_tree(sch, tmp_path)
+
+
+class Reporter(luigi.Task):
+    def run(self):
+        self.set_status_message(f"from child {os.getpid()}")
+        self.set_progress_percentage(75)
+        self.set_tracking_url("http://tracker/child")
+        self.decrease_running_resources({"cpu": 1})
+
+    def complete(self):
+        return os.path.exists("reported")
+
+    def on_success(self):
+        open("reported", "w").close()
+
+
+def test_reporter_calls_from_subprocess_reach_in_process_scheduler(sch):
+    wk, added, ok = _run(sch, Reporter(), force_multiprocessing=True)
+    assert ok
+    tid = Reporter().task_id
+    assert sch.get_task_status_message(tid)["statusMessage"].startswith("from child ")
+    assert sch.get_task_status_message(tid)["statusMessage"] != f"from child {os.getpid()}"
+    assert sch.get_task_progress_percentage(tid)["progressPercentage"] == 75
+    assert any(kw.get("tracking_url") == "http://tracker/child" for name, _, kw in sch.calls if name == "add_task")
+
+
+class Listener(luigi.Task):
+    accepts_messages = True
+
+    def run(self):
+        open("listening", "w").close()
+        msg = self.scheduler_messages.get(timeout=20)
+        msg.respond("echo " + str(msg))
+        open("answered", "w").close()
+
+    def complete(self):
+        return os.path.exists("answered")
+
+
+def test_scheduler_message_response_from_subprocess(sch):
+    with make_worker(sch, force_multiprocessing=True) as wk:
+        wk.add(Listener())
+
+        def send():
+            deadline = time.time() + 20
+            while not os.path.exists("listening") and time.time() < deadline:
+                time.sleep(0.02)
+            wk.dispatch_scheduler_message(Listener().task_id, "m7", "hi")
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        assert wk.run()
+        sender.join()
+    assert sch._state.get_task(Listener().task_id).scheduler_message_responses == {"m7": "echo hi"}
+
+
+class HoldsLock(luigi.Task):
+    """Cannot be pickled (a lock attribute)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lock = threading.Lock()
+
+    def output(self):
+        return luigi.LocalTarget("unpicklable-ran")
+
+    def run(self):
+        with self.lock:
+            self.output().open("w").close()
+
+
+def test_unpicklable_task_under_multiprocessing(sch, tmp_path):
+    wk, added, ok = _run(sch, HoldsLock(), worker_processes=2)
+    assert added and ok
+    assert (tmp_path / "unpicklable-ran").exists()
+
+
+def test_unpicklable_task_under_spawn_fails_without_hanging(sch, monkeypatch):
+    import multiprocessing
+
+    import luigi.worker
+
+    ctx = multiprocessing.get_context("spawn")
+    monkeypatch.setattr(luigi.worker.TaskProcess, "_Popen", staticmethod(ctx.Process._Popen))
+    wk, added, ok = _run(sch, HoldsLock(), worker_processes=2)
+    assert added and not ok
+    assert sch.status(HoldsLock().task_id) == "FAILED"

@@ -1,0 +1,295 @@
+"""Worker.run() in the worker's own process: results, failures, events, dynamic deps, reschedules."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import luigi
+from luigi.event import Event
+from tests.worker.conftest import make_worker
+
+
+class FileTask(luigi.Task):
+    name = luigi.Parameter()
+
+    def output(self):
+        return luigi.LocalTarget(self.name + ".txt")
+
+    def run(self):
+        with self.output().open("w") as fh:
+            fh.write(self.name)
+
+
+class Pair(luigi.Task):
+    def requires(self):
+        return [FileTask(name="a"), FileTask(name="b")]
+
+    def output(self):
+        return luigi.LocalTarget("pair.txt")
+
+    def run(self):
+        text = "".join(t.open().read() for t in self.input())
+        with self.output().open("w") as fh:
+            fh.write(text)
+
+
+def run_worker(sch, *tasks, **kw):
+    with make_worker(sch, **kw) as wk:
+        added = all([wk.add(t) for t in tasks])
+        return wk, added, wk.run()
+
+
+def test_simple_pipeline_runs_in_process(sch, tmp_path):
+    wk, added, ok = run_worker(sch, Pair())
+    assert added and ok
+    assert (tmp_path / "pair.txt").read_text() in ("ab", "ba")
+    assert sch.status(Pair().task_id) == "DONE"
+    done = [(t, s, r) for t, s, r in wk._add_task_history if s == "DONE"]
+    assert {t for t, _, _ in done} == {Pair(), FileTask(name="a"), FileTask(name="b")}
+    assert all(r is None for _, _, r in done)
+    result_calls = [kw for name, _, kw in sch.calls if name == "add_task" and kw.get("status") == "DONE"]
+    assert all(kw["expl"] == "null" and kw["runnable"] is None and kw["new_deps"] == [] for kw in result_calls)
+
+
+def test_events_fire_in_documented_order(sch):
+    seen = []
+    for ev in (Event.START, Event.SUCCESS, Event.PROCESSING_TIME, Event.FAILURE):
+        FileTask.event_handler(ev)(
+            lambda *args, ev=ev: seen.append((ev, args[0].name) + tuple(type(a).__name__ for a in args[1:]))
+        )
+    run_worker(sch, FileTask(name="x"))
+    assert seen == [(Event.START, "x"), (Event.PROCESSING_TIME, "x", "float"), (Event.SUCCESS, "x")]
+
+
+def test_run_raising_reports_failure_with_json_traceback(sch, emails, caplog):
+    class Boom(luigi.Task):
+        def run(self):
+            raise ValueError("kaboom")
+
+    failures = []
+    Boom.event_handler(Event.FAILURE)(lambda t, ex: failures.append(str(ex)))
+    wk, added, ok = run_worker(sch, Boom())
+    assert added and not ok
+    assert failures == ["kaboom"]
+    assert sch.status(Boom().task_id) == "FAILED"
+    failed = [kw for name, _, kw in sch.calls if name == "add_task" and kw.get("status") == "FAILED"][0]
+    expl = json.loads(failed["expl"])
+    assert expl.startswith("Runtime error:\n") and "ValueError: kaboom" in expl
+    assert emails[0][0].startswith("Luigi: Boom() FAILED. Host: ")
+    assert f"Worker {wk._id} failed    Boom()" in caplog.text
+
+
+def test_non_json_explanation_does_not_abort_run(sch):
+    class Odd(luigi.Task):
+        def run(self):
+            pass
+
+        def on_success(self):
+            return {"when": object()}
+
+    wk, added, ok = run_worker(sch, Odd())
+    assert ok
+    done = [kw for name, _, kw in sch.calls if name == "add_task" and kw.get("status") == "DONE"][0]
+    assert json.loads(done["expl"])["when"].startswith("<object object")
+
+
+def test_check_complete_on_run(sch):
+    class NeverComplete(luigi.Task):
+        def complete(self):
+            return False
+
+    wk, _, ok = run_worker(sch, NeverComplete(), check_complete_on_run=True)
+    assert not ok
+    failed = [kw for name, _, kw in sch.calls if name == "add_task" and kw.get("status") == "FAILED"][0]
+    assert "Task finished running, but complete() is still returning false." in json.loads(failed["expl"])
+
+
+def test_external_task_missing_at_run_time_fails_without_failure_event(sch):
+    class Ext(luigi.ExternalTask):
+        def output(self):
+            return luigi.LocalTarget("absent")
+
+    failures = []
+    Ext.event_handler(Event.FAILURE)(lambda *a: failures.append(a))
+    wk, added, ok = run_worker(sch, Ext(), retry_external_tasks=True)
+    assert added and not ok
+    failed = [kw for name, _, kw in sch.calls if name == "add_task" and kw.get("status") == "FAILED"][0]
+    assert json.loads(failed["expl"]) == "Task is an external data dependency and data does not exist (yet?)."
+    assert failures == []
+
+
+def test_missing_external_dependency_never_hangs(sch):
+    class Ext(luigi.ExternalTask):
+        def output(self):
+            return luigi.LocalTarget("never-appears")
+
+    class Needs(luigi.Task):
+        def requires(self):
+            return Ext()
+
+        def run(self):
+            raise AssertionError("must not run")
+
+    wk, added, ok = run_worker(sch, Needs())
+    assert added is True and ok is True  # nothing ran; the summary reports the pending task
+    assert sch.status(Needs().task_id) == "PENDING"
+
+
+def test_unfulfilled_dependency_at_run_time_is_rescheduled_once(sch):
+    class Flaky(luigi.Task):
+        """Complete at scheduling time, then gone."""
+
+        def complete(self):
+            calls = Flaky.calls = getattr(Flaky, "calls", 0) + 1
+            return calls == 1
+
+        def output(self):
+            return luigi.LocalTarget("flaky-out")
+
+        def run(self):
+            raise RuntimeError("cannot build")
+
+    class User(luigi.Task):
+        def requires(self):
+            return Flaky()
+
+        def run(self):
+            pass
+
+    wk, added, ok = run_worker(sch, User())
+    assert not ok
+    failed = [
+        kw
+        for name, _, kw in sch.calls
+        if name == "add_task" and kw["task_id"] == User().task_id and kw.get("status") == "FAILED"
+    ]
+    expl = json.loads(failed[0]["expl"])
+    assert f"RuntimeError: Unfulfilled dependency at run time: {Flaky().task_id} (flaky-out)" in expl
+    # rescheduled once: User and Flaky re-sent as PENDING; the scheduler keeps the recently DONE Flaky
+    # (stable_done_cooldown), so User runs again, finds the dependency missing again and gives up.
+    assert wk.unfulfilled_counts[f"{Flaky().task_id} (flaky-out)"] == 2
+    user_reports = [kw["status"] for name, _, kw in sch.calls if name == "add_task" and kw["task_id"] == User().task_id]
+    assert user_reports == ["PENDING", "FAILED", "PENDING", "FAILED"]
+    assert "PENDING" in [
+        kw["status"] for name, _, kw in sch.calls if name == "add_task" and kw["task_id"] == Flaky().task_id
+    ]
+
+
+def test_dynamic_dependencies(sch, tmp_path):
+    class Dyn(luigi.Task):
+        def output(self):
+            return luigi.LocalTarget("dyn.txt")
+
+        def run(self):
+            first = yield FileTask(name="d1")
+            second = yield [FileTask(name="d2"), FileTask(name="d3")]
+            with self.output().open("w") as fh:
+                fh.write(first.open().read() + "".join(t.open().read() for t in second))
+
+    wk, added, ok = run_worker(sch, Dyn())
+    assert ok
+    assert (tmp_path / "dyn.txt").read_text() == "d1d2d3"
+    pending = [
+        kw for name, _, kw in sch.calls if name == "add_task" and kw["task_id"] == Dyn().task_id and kw.get("new_deps")
+    ]
+    assert [kw["new_deps"] for kw in pending] == [
+        [FileTask(name="d1").task_id],
+        [FileTask(name="d2").task_id, FileTask(name="d3").task_id],
+    ]
+    assert (Dyn(), "PENDING", None) in wk._add_task_history
+
+
+def test_status_message_progress_and_tracking_url_in_process(sch):
+    class Reporting(luigi.Task):
+        def run(self):
+            self.set_status_message("half way")
+            self.set_progress_percentage(50)
+            self.set_tracking_url("http://tracker/1")
+
+        def complete(self):
+            return False
+
+    wk, _, _ = run_worker(sch, Reporting())
+    tid = Reporting().task_id
+    assert sch.get_task_status_message(tid)["statusMessage"] == "half way"
+    assert sch.get_task_progress_percentage(tid)["progressPercentage"] == 50
+    assert any(kw.get("tracking_url") == "http://tracker/1" for name, _, kw in sch.calls if name == "add_task")
+    task = wk._scheduled_tasks[tid]
+    assert task.set_status_message is None and task.scheduler_messages is None
+
+
+class Context:
+    """Imported by dotted path from the worker; records into a file in the test's cwd."""
+
+    def __init__(self, task_process):
+        self.task_process = task_process
+
+    def _log(self, what):
+        with open("context.log", "a") as fh:
+            fh.write("{} {} {}\n".format(what, self.task_process.task.name, os.path.exists("ctx.txt")))
+
+    def __enter__(self):
+        self._log("enter")
+
+    def __exit__(self, *exc):
+        self._log("exit")
+        self.task_process.status_reporter.report_task_statistics({"n": 1})
+
+
+def test_task_process_context(sch, tmp_path):
+    run_worker(sch, FileTask(name="ctx"), task_process_context="tests.worker.test_run.Context")
+    assert (tmp_path / "context.log").read_text() == "enter ctx False\nexit ctx True\n"
+
+
+def test_broken_task_process_context_fails_task_not_worker(sch):
+    wk, added, ok = run_worker(sch, FileTask(name="c2"), task_process_context="tests.worker.no_such_module.Ctx")
+    assert added and not ok
+    assert sch.status(FileTask(name="c2").task_id) == "FAILED"
+
+
+def test_scheduler_messages_in_process(sch):
+    import threading
+
+    got = []
+    started = threading.Event()
+
+    class Listener(luigi.Task):
+        accepts_messages = True
+
+        def run(self):
+            started.set()
+            msg = self.scheduler_messages.get(timeout=10)
+            got.append(str(msg))
+            msg.respond("pong")
+
+        def complete(self):
+            return bool(got)
+
+    with make_worker(sch) as wk:
+        wk.add(Listener())
+
+        def send():
+            started.wait(10)
+            wk.dispatch_scheduler_message(Listener().task_id, "m1", "ping")
+
+        threading.Thread(target=send).start()
+        assert wk.run()
+    assert got == ["ping"]
+    assert sch._state.get_task(Listener().task_id).scheduler_message_responses == {"m1": "pong"}
+
+
+def test_task_load_error_from_scheduler(sch, emails):
+    wk = make_worker(sch, assistant=True)
+    sch.add_task(
+        worker="other",
+        task_id="Ghost_1",
+        family="NoSuchFamily",
+        module="luigi",
+        params={},
+        status="PENDING",
+        runnable=True,
+    )
+    assert wk.run() is False
+    assert sch.status("Ghost_1") == "FAILED"
+    assert emails and emails[0][0] == "Luigi: Cannot find task(s) sent by scheduler: Ghost_1"
