@@ -78,6 +78,13 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+_OptT = TypeVar("_OptT")
+TaskType = TypeVar("TaskType")
+EnumParameterType = TypeVar("EnumParameterType", bound=enum.Enum)
+DictT = TypeVar("DictT")
+ListT = TypeVar("ListT")
+NumericalType = TypeVar("NumericalType", int, float)
+ChoiceType = TypeVar("ChoiceType")
 _UNIX_EPOCH = datetime.datetime(1970, 1, 1)
 
 # jsonschema is optional and slow to import: only look it up here, import it on first use.
@@ -418,7 +425,7 @@ class StrParameter(Parameter[str]):
 # --------------------------------------------------------------------------------------------
 
 
-class OptionalParameterMixin:
+class OptionalParameterMixin(Generic[_OptT]):
     """Makes a parameter accept ``None`` (its default), written as the empty string."""
 
     expected_type: Any = type(None)
@@ -461,13 +468,13 @@ class OptionalParameterMixin:
         )
 
 
-class OptionalParameter(OptionalParameterMixin, Parameter["str | None"]):
+class OptionalParameter(OptionalParameterMixin[str], Parameter[str | None]):
     """A string parameter that may be None."""
 
     expected_type = str
 
 
-class OptionalStrParameter(OptionalParameterMixin, Parameter["str | None"]):
+class OptionalStrParameter(OptionalParameterMixin[str], Parameter[str | None]):
     """A string parameter that may be None."""
 
     expected_type = str
@@ -518,7 +525,7 @@ class DateParameter(_DateParameterBase):
         return value - datetime.timedelta(days=delta)
 
 
-class OptionalDateParameter(OptionalParameterMixin, DateParameter):
+class OptionalDateParameter(OptionalParameterMixin[datetime.date], DateParameter):
     """A day that may be None."""
 
     expected_type = datetime.date
@@ -656,7 +663,7 @@ class IntParameter(Parameter[int]):
         return value + 1
 
 
-class OptionalIntParameter(OptionalParameterMixin, IntParameter):
+class OptionalIntParameter(OptionalParameterMixin[int], IntParameter):
     """An integer that may be None."""
 
     expected_type = int
@@ -669,7 +676,7 @@ class FloatParameter(Parameter[float]):
         return float(x)
 
 
-class OptionalFloatParameter(OptionalParameterMixin, FloatParameter):
+class OptionalFloatParameter(OptionalParameterMixin[float], FloatParameter):
     """A float that may be None."""
 
     expected_type = float
@@ -721,13 +728,13 @@ class BoolParameter(Parameter[bool]):
         return parser_kwargs
 
 
-class OptionalBoolParameter(OptionalParameterMixin, BoolParameter):
+class OptionalBoolParameter(OptionalParameterMixin[bool], BoolParameter):
     """A boolean that may be None (its default)."""
 
     expected_type = bool
 
 
-class NumericalParameter(Parameter[Any]):
+class NumericalParameter(Parameter[NumericalType]):
     """A number of ``var_type`` restricted (when parsed) to a range between ``min_value`` and ``max_value``."""
 
     def __init__(
@@ -766,7 +773,7 @@ class NumericalParameter(Parameter[Any]):
         raise ValueError(f"{x} is not in the set of {self._permitted_range}")
 
 
-class OptionalNumericalParameter(OptionalParameterMixin, NumericalParameter):
+class OptionalNumericalParameter(OptionalParameterMixin[NumericalType], NumericalParameter[NumericalType]):
     """A range-restricted number that may be None (but is required unless a default is given)."""
 
     def __init__(self, default: Any = _no_value, **kwargs: Any) -> None:
@@ -880,7 +887,7 @@ class TimeDeltaParameter(Parameter[datetime.timedelta]):
             )
 
 
-class TaskParameter(Parameter[Any]):
+class TaskParameter(Parameter[type[TaskType]]):
     """A task class, written as its family name (``my_namespace.MyTask``)."""
 
     def parse(self, input: str) -> Any:
@@ -898,7 +905,7 @@ def _require_enum(enum_cls: Any) -> Any:
     return enum_cls
 
 
-class EnumParameter(Parameter[Any]):
+class EnumParameter(Parameter[EnumParameterType]):
     """A member of ``enum``, written as its name."""
 
     def __init__(self, default: Any = _no_value, *, enum: type[enum.Enum] | None = None, **kwargs: Any) -> None:
@@ -921,7 +928,7 @@ class EnumParameter(Parameter[Any]):
         return e.name
 
 
-class EnumListParameter(Parameter[tuple]):
+class EnumListParameter(Parameter[tuple[EnumParameterType, ...]]):
     """A tuple of members of ``enum``, written as comma-separated names."""
 
     _sep = ","
@@ -988,7 +995,7 @@ class _JsonSchemaMixin:
         return json.dumps(x, cls=_DictParamEncoder)
 
 
-class DictParameter(_JsonSchemaMixin, Parameter[Any]):
+class DictParameter(_JsonSchemaMixin, Parameter[DictT]):
     """A JSON object; values are (hashable) ``FrozenOrderedDict``s keeping key order."""
 
     def parse(self, source: Any) -> Any:
@@ -997,13 +1004,13 @@ class DictParameter(_JsonSchemaMixin, Parameter[Any]):
         return json.loads(source, object_pairs_hook=FrozenOrderedDict)
 
 
-class OptionalDictParameter(OptionalParameterMixin, DictParameter):
+class OptionalDictParameter(OptionalParameterMixin[FrozenOrderedDict], DictParameter):
     """A JSON object that may be None."""
 
     expected_type = FrozenOrderedDict
 
 
-class ListParameter(_JsonSchemaMixin, Parameter[Any]):
+class ListParameter(_JsonSchemaMixin, Parameter[ListT]):
     """A JSON array; values are tuples (nested ones too)."""
 
     def parse(self, x: Any) -> Any:
@@ -1013,13 +1020,13 @@ class ListParameter(_JsonSchemaMixin, Parameter[Any]):
         return None if value is None else list(value)
 
 
-class OptionalListParameter(OptionalParameterMixin, ListParameter):
+class OptionalListParameter(OptionalParameterMixin[ListT], ListParameter[ListT]):
     """A JSON array that may be None."""
 
     expected_type = tuple
 
 
-class TupleParameter(ListParameter):
+class TupleParameter(ListParameter[ListT]):
     """A tuple, read as JSON (``[[1, 2], [3, 4]]``) or Python literal (``((1, 2), (3, 4))``)."""
 
     def parse(self, x: Any) -> Any:
@@ -1035,7 +1042,7 @@ class TupleParameter(ListParameter):
             return tuple(result)
 
 
-class OptionalTupleParameter(OptionalParameterMixin, TupleParameter):
+class OptionalTupleParameter(OptionalParameterMixin[ListT], TupleParameter[ListT]):
     """A tuple that may be None."""
 
     expected_type = tuple
@@ -1050,7 +1057,7 @@ def _braced(items: Iterable[str]) -> str:
     return "{" + ", ".join(items) + "}"
 
 
-class ChoiceParameter(Parameter[Any]):
+class ChoiceParameter(Parameter[ChoiceType]):
     """One value out of ``choices`` (each of exactly ``var_type``)."""
 
     def __init__(self, default: Any = _no_value, *, choices: Any = None, var_type: type = str, **kwargs: Any) -> None:
@@ -1079,7 +1086,7 @@ class ChoiceParameter(Parameter[Any]):
         return self._check_choice(var)
 
 
-class ChoiceListParameter(ChoiceParameter):
+class ChoiceListParameter(ChoiceParameter[ChoiceType]):
     """A tuple of values out of ``choices``, written comma-separated."""
 
     _sep = ","
@@ -1099,7 +1106,7 @@ class ChoiceListParameter(ChoiceParameter):
         return self._sep.join(str(v) for v in x)
 
 
-class OptionalChoiceParameter(OptionalParameterMixin, ChoiceParameter):
+class OptionalChoiceParameter(OptionalParameterMixin[ChoiceType], ChoiceParameter[ChoiceType]):
     """One value out of ``choices``, or None (required unless a default is given)."""
 
     def __init__(self, default: Any = _no_value, var_type: type = str, choices: Any = None, **kwargs: Any) -> None:

@@ -1,0 +1,138 @@
+"""Property tests: parse(serialize(x)) gives x back for every value a parameter can hold."""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+import luigi
+from luigi import date_interval as di
+
+
+class Shade(enum.Enum):
+    LIGHT = 1
+    DARK = 2
+    MID_TONE = 3
+
+
+def round_trip(param, value):
+    normalized = param.normalize(value)
+    assert param.normalize(param.parse(param.serialize(normalized))) == normalized
+    return normalized
+
+
+years = st.integers(min_value=1000, max_value=9999)
+dates = st.dates(min_value=datetime.date(1000, 1, 1))
+datetimes = st.datetimes(min_value=datetime.datetime(1000, 1, 1))
+json_scalars = st.none() | st.booleans() | st.integers() | st.text() | st.floats(allow_nan=False, allow_infinity=False)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(st.integers())
+def test_int(value):
+    round_trip(luigi.IntParameter(), value)
+
+
+@given(st.floats(allow_nan=False))
+def test_float(value):
+    round_trip(luigi.FloatParameter(), value)
+
+
+@given(st.booleans())
+def test_bool(value):
+    round_trip(luigi.BoolParameter(), value)
+
+
+@given(st.text())
+def test_str(value):
+    round_trip(luigi.Parameter(), value)
+
+
+@given(dates, st.integers(min_value=1, max_value=40))
+def test_date_month_year(value, interval):
+    for param in (luigi.DateParameter(interval=interval), luigi.MonthParameter(), luigi.YearParameter()):
+        round_trip(param, value)
+
+
+@given(datetimes)
+def test_datetime_params(value):
+    for cls in (luigi.DateHourParameter, luigi.DateMinuteParameter, luigi.DateSecondParameter):
+        round_trip(cls(), value)
+
+
+@given(st.timedeltas())
+def test_time_delta_including_negative_and_microseconds(value):
+    param = luigi.TimeDeltaParameter()
+    assert param.parse(param.serialize(value)) == value
+
+
+@given(st.dictionaries(st.text(), json_values, max_size=5))
+def test_dict(value):
+    param = luigi.DictParameter()
+    normalized = round_trip(param, value)
+    assert list(normalized) == list(value)  # key order survives
+    hash(normalized)
+
+
+@given(st.lists(json_values, max_size=5))
+def test_list_and_tuple(value):
+    hash(round_trip(luigi.ListParameter(), value))
+    hash(round_trip(luigi.TupleParameter(), [v for v in value if isinstance(v, (list, str))]))
+
+
+@given(st.lists(st.sampled_from(Shade), max_size=5))
+def test_enum_list(members):
+    round_trip(luigi.EnumListParameter(enum=Shade), tuple(members))
+
+
+@given(st.sampled_from(Shade))
+def test_enum(member):
+    round_trip(luigi.EnumParameter(enum=Shade), member)
+
+
+@given(st.lists(st.sampled_from(["a", "b", "c d"]), max_size=5))
+def test_choice_list(values):
+    round_trip(luigi.ChoiceListParameter(choices=["a", "b", "c d"]), values)
+
+
+@given(
+    st.one_of(
+        dates.map(di.Date.from_date),
+        dates.filter(lambda d: d.year > 1000).map(di.Week.from_date),
+        dates.map(di.Month.from_date),
+        years.map(di.Year),
+        st.tuples(dates, dates).map(lambda pair: di.Custom(*pair)),
+    )
+)
+def test_date_interval(value):
+    param = luigi.DateIntervalParameter()
+    parsed = param.parse(param.serialize(value))
+    assert type(parsed) is type(value) and parsed == value
+
+
+@given(st.lists(st.text(alphabet="abc.-_ ", min_size=1), min_size=1, max_size=4))
+def test_path(parts):
+    round_trip(luigi.PathParameter(), Path(*parts))
+
+
+@given(st.none() | st.integers())
+def test_optional_int(value):
+    round_trip(luigi.OptionalIntParameter(), value)
+
+
+@given(st.none() | dates)
+def test_optional_date(value):
+    round_trip(luigi.OptionalDateParameter(), value)
+
+
+@given(st.none() | st.dictionaries(st.text(), json_scalars, max_size=4))
+def test_optional_dict(value):
+    round_trip(luigi.OptionalDictParameter(), value)
