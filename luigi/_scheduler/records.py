@@ -162,7 +162,7 @@ class Task:
         self.batch_id = None
 
     def __repr__(self) -> str:
-        return "Task({!r})".format(vars(self))
+        return f"Task({vars(self)!r})"
 
     def set_params(self, params: dict | None) -> None:
         """Store params and split them by visibility (0 public, 1 hidden, 2 private)."""
