@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
-from luigi.task_register import Register
+from luigi.task_register import Register, TaskClassException
 
 logger = logging.getLogger("luigi-interface")
 
@@ -147,44 +147,75 @@ class CmdlineParser:
     def __init__(self, cmdline_args: Sequence[str]) -> None:
         """Parse ``cmdline_args``: exits for ``--help``/``--help-all`` (0), a missing task
         (``No task specified``) or bad arguments (2); unknown task names raise from the registry."""
-        cmdline_args = list(cmdline_args)
+        args = list(cmdline_args)
         specs = _registry_specs()
         parser = _make_parser(specs, parser_class=_QuietParser)
-        known = self._parse_known(parser, specs, cmdline_args)
+        known, rejected_by = self._parse_known(parser, specs, args)
 
         if self._attempt_load_module(known):
             new_specs = _registry_specs()  # the module may have registered task classes
             parser = _extend_parser(parser, specs, new_specs)
             specs = new_specs
-            known = self._parse_known(parser, specs, cmdline_args)
+            known, rejected_after_import = self._parse_known(parser, specs, args)
+            rejected_by = rejected_by or rejected_after_import
 
         root_task = known.root_task
         help_all = bool(getattr(known, "core_help_all", False))
         if getattr(known, "core_help", False) or help_all:
             self._possibly_exit_with_help(_make_parser(specs, root_task, help_all), known)
 
+        try:
+            self.known_args = self._parse_for_root_task(parser, specs, root_task, help_all, args)
+        except (SystemExit, TaskClassException):
+            if rejected_by is not None:
+                rejected_by.parse_known_args(args)  # Luigi's verdict: print that error, exit 2
+            raise
+
+    @staticmethod
+    def _parse_known(
+        parser: argparse.ArgumentParser, specs: Sequence[_FlagSpec], args: list[str]
+    ) -> tuple[argparse.Namespace, argparse.ArgumentParser | None]:
+        """Preliminary ``parse_known_args`` (unknown flags ignored) to find ``--module``, help
+        flags and the root task.
+
+        Luigi exits here when an abbreviation is ambiguous, which breaks a root task's short flag
+        such as ``--p`` (an exact flag only once the root task is known). So such arguments are
+        re-read without abbreviations; the returned parser is then the one whose error is
+        reported if the command line still fails later. Other errors print usage and exit 2.
+        """
+        try:
+            return parser.parse_known_args(args)[0], None
+        except _DeferredParseError:
+            pass
+        reporter = _make_parser(specs)
+        parser.allow_abbrev = False
+        try:
+            known = parser.parse_known_args(args)[0]
+        except _DeferredParseError:
+            return reporter.parse_known_args(args)[0], None  # prints the error and exits 2
+        finally:
+            parser.allow_abbrev = True
+        return known, reporter
+
+    @staticmethod
+    def _parse_for_root_task(
+        parser: argparse.ArgumentParser,
+        specs: Sequence[_FlagSpec],
+        root_task: str | None,
+        help_all: bool,
+        args: list[str],
+    ) -> argparse.Namespace:
+        """Check the root task exists, add its short flags and parse ``args`` strictly."""
         if not root_task:
             raise SystemExit("No task specified")
         Register.get_task_cls(root_task)
-
         for spec in specs:
             if spec.task_name == root_task:
                 _add_local_flag(parser, spec, argparse.SUPPRESS)
         try:
-            self.known_args = parser.parse_args(cmdline_args)
+            return parser.parse_args(args)
         except _DeferredParseError:
-            self.known_args = _make_parser(specs, root_task, help_all).parse_args(cmdline_args)
-
-    @staticmethod
-    def _parse_known(
-        parser: argparse.ArgumentParser, specs: Sequence[_FlagSpec], cmdline_args: list[str]
-    ) -> argparse.Namespace:
-        """``parse_known_args`` ignoring unknown flags; argparse errors print usage and exit 2."""
-        try:
-            known, _ = parser.parse_known_args(cmdline_args)
-        except _DeferredParseError:
-            known, _ = _make_parser(specs).parse_known_args(cmdline_args)
-        return known
+            return _make_parser(specs, root_task, help_all).parse_args(args)  # prints usage, exits 2
 
     @staticmethod
     def _build_parser(root_task: str | None = None, help_all: bool = False) -> argparse.ArgumentParser:
