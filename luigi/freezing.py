@@ -47,6 +47,12 @@ class FrozenOrderedDict(Mapping):
             self.__hash = value
         return self.__hash
 
+    def __getstate__(self) -> dict[str, Any]:
+        # String hashes differ between processes: never ship the cached hash to another one.
+        state = self.__dict__.copy()
+        state["_FrozenOrderedDict__hash"] = None
+        return state
+
     def get_wrapped(self) -> OrderedDict:
         """Return the underlying (mutable) ``OrderedDict``; used by the JSON encoder."""
         return self.__dict

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import pickle
+import subprocess
+import sys
 from collections import OrderedDict
+from pathlib import Path
 
 import pytest
 
+import luigi
 from luigi.freezing import FrozenOrderedDict, recursively_freeze, recursively_unfreeze
 
 
@@ -42,6 +47,24 @@ def test_frozen_ordered_dict_pickles():
     d = FrozenOrderedDict([("b", (1, 2)), ("a", FrozenOrderedDict(x=1))])
     copy = pickle.loads(pickle.dumps(d))
     assert copy == d and list(copy) == ["b", "a"] and hash(copy) == hash(d)
+    assert set(vars(copy)) == {"_FrozenOrderedDict__dict", "_FrozenOrderedDict__hash"}
+
+
+def test_pickled_hash_is_recomputed_in_another_process(tmp_path):
+    """A cached hash of str keys is only valid in the process that computed it."""
+    d = FrozenOrderedDict(key="value")
+    hash(d)
+    (tmp_path / "d.pickle").write_bytes(pickle.dumps(d))
+    script = (
+        "import pickle, sys; from luigi.freezing import FrozenOrderedDict; "
+        "d = pickle.loads(open(sys.argv[1], 'rb').read()); "
+        "print(hash(d) == hash(FrozenOrderedDict(key='value')))"
+    )
+    env = dict(os.environ, PYTHONHASHSEED="12345", PYTHONPATH=str(Path(luigi.__file__).parent.parent))
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "d.pickle")], env=env, capture_output=True, text=True
+    )
+    assert out.stdout.strip() == "True", out.stderr
 
 
 def test_recursively_freeze_and_unfreeze():
