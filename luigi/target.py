@@ -26,6 +26,12 @@ _WILDCARD_CHARS = ("*", "?", "[", "{")
 _TMP_NAME_ATTEMPTS = 100
 
 
+def _open_exclusive(path: str, flags: int) -> int:
+    """``FileIO`` opener: create the file or fail if anything (even a symlink) is there.
+    (Mode ``"x"`` would do the same but report ``mode == "xb"`` instead of Luigi's ``"wb"``.)"""
+    return os.open(path, flags | os.O_EXCL, 0o666)
+
+
 class Target(metaclass=abc.ABCMeta):
     """Something a task produces; the task is complete once all its targets exist."""
 
@@ -214,7 +220,7 @@ class AtomicLocalFile(io.BufferedWriter):
         raw = None
         for _ in range(_TMP_NAME_ATTEMPTS):
             try:
-                raw = io.FileIO(tmp_path, "x")
+                raw = io.FileIO(tmp_path, "w", opener=_open_exclusive)
                 break
             except FileExistsError:
                 fresh = self.generate_tmp_path(path)

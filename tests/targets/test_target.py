@@ -262,7 +262,7 @@ def test_atomic_local_file_default_tmp_path_and_publish(tmp_path, monkeypatch):
     f = LocalAtomic(str(final))
     assert isinstance(f, __import__("io").BufferedWriter)
     assert re.fullmatch(re.escape(str(tmp_path)) + r"/luigi-s3-tmp-\d{9,10}", f.tmp_path)
-    assert f.name == f.tmp_path and f.path == str(final)
+    assert f.name == f.tmp_path and f.path == str(final) and f.mode == "wb"
     assert os.path.exists(f.tmp_path)  # created immediately
     with pytest.raises(TypeError):
         f.write("text")
