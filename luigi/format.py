@@ -106,6 +106,7 @@ class InputPipeProcessWrapper:
         self._original_input = True
         self._tmp_file = None  # Luigi copied fd-less input to this file; we stream it instead
         self._feeder: threading.Thread | None = None
+        self._feed_error: BaseException | None = None
         self._finished = False
         source = None
         if input_pipe is not None and not _has_fileno(input_pipe):
@@ -127,14 +128,15 @@ class InputPipeProcessWrapper:
             self._feeder = threading.Thread(target=self._feed, args=(source, sink), daemon=True)
             self._feeder.start()
 
-    @staticmethod
-    def _feed(source: Any, sink: Any) -> None:
+    def _feed(self, source: Any, sink: Any) -> None:
         """Pump thread: copy an fd-less input into the child's stdin pipe."""
         try:
             with sink:
                 _pump(source.read, sink.write)
         except BrokenPipeError:
             pass  # the child stopped reading; its exit status tells whether that is an error
+        except BaseException as err:  # the child saw a truncated input: reported by _finish
+            self._feed_error = err
         finally:
             source.close()
 
@@ -152,14 +154,14 @@ class InputPipeProcessWrapper:
             return
         if self._process.stdout is not None:
             self._process.stdout.close()  # first, so a still-writing child gets SIGPIPE
-        if self._tmp_file is not None and os.path.exists(self._tmp_file):
-            os.remove(self._tmp_file)
         if self._input_pipe is not None:
             self._input_pipe.close()
         self._process.wait()
         if self._feeder is not None:
             self._feeder.join()
         self._finished = True
+        if self._feed_error is not None:
+            raise self._feed_error
         returncode = self._process.returncode
         if returncode not in _SIGPIPE_STATUSES:
             raise RuntimeError(f"Error reading from pipe. Subcommand exited with non-zero exit status {returncode}.")
@@ -280,15 +282,13 @@ class OutputPipeProcessWrapper:
 
     def _finish(self) -> None:
         """Close the command's stdin and wait for it (only the first time)."""
-        if self._process.returncode is None:
+        if not self.closed:
+            stdin = self._process.stdin
             try:
-                self._process.stdin.flush()
+                if not stdin.closed:
+                    stdin.close()  # flushes first
             except BrokenPipeError:
-                pass  # the exit status decides
-            try:
-                self._process.stdin.close()
-            except BrokenPipeError:
-                pass
+                pass  # the command stopped reading: its exit status decides
             self._process.wait()
             self.closed = True
         if self._drain is not None:

@@ -366,7 +366,9 @@ def test_gzip_compression_level(tmp_path):
 def test_corrupt_gzip_read_raises_runtime_error(tmp_path):
     (tmp_path / "bad.gz").write_bytes(b"this is not gzip data")
     t = LocalTarget(str(tmp_path / "bad.gz"), format=fmt.Gzip)
-    with pytest.raises(RuntimeError, match=r"^Error reading from pipe\. Subcommand exited with non-zero exit status 1\.$"):
+    with pytest.raises(
+        RuntimeError, match=r"^Error reading from pipe\. Subcommand exited with non-zero exit status 1\.$"
+    ):
         with t.open("r") as f:
             f.read()
     f = t.open("r")
@@ -517,7 +519,7 @@ def test_output_pipe_exception_in_with_aborts(tmp_path):
     with pytest.raises(ZeroDivisionError):
         with t.open("w") as f:
             f.write(b"partial")
-            1 / 0
+            raise ZeroDivisionError
     assert not t.exists()
     assert list(tmp_path.iterdir()) == []
 
@@ -546,3 +548,20 @@ def test_output_pipe_unclosed_is_aborted_at_gc(tmp_path):
     gc.collect()
     assert proc.returncode is not None  # reaped, no zombie
     assert not t.exists()
+
+
+def test_input_pipe_reports_a_failing_fd_less_source():
+    class Failing(io.RawIOBase):
+        def readable(self):
+            return True
+
+        def fileno(self):
+            raise io.UnsupportedOperation
+
+        def read(self, n=-1):
+            raise OSError("source broke")
+
+    w = InputPipeProcessWrapper(["cat"], Failing())
+    assert w.read() == b""
+    with pytest.raises(OSError, match="source broke"):
+        w.close()
