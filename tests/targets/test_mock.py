@@ -10,6 +10,7 @@ import threading
 
 import pytest
 
+import luigi
 import luigi.format as fmt
 import luigi.mock as mock_module
 from luigi.mock import MockFileSystem, MockTarget, SharedMockStore
@@ -389,3 +390,33 @@ def test_mirror_on_stderr(capsys):
     with MockTarget("z").open("w") as f:
         f.write("quiet")
     assert capsys.readouterr().err == ""
+
+
+class Part(luigi.Task):
+    i = luigi.IntParameter()
+
+    def output(self):
+        return MockTarget(f"parts/{self.i}")
+
+    def run(self):
+        with self.output().open("w") as f:
+            f.write(str(self.i))
+
+
+class Total(luigi.Task):
+    def requires(self):
+        return [Part(i=i) for i in range(5)]
+
+    def output(self):
+        return MockTarget("total")
+
+    def run(self):
+        total = sum(int(t.open("r").read()) for t in self.input())
+        with self.output().open("w") as f:
+            f.write(str(total))
+
+
+def test_pipeline_with_forked_workers_sees_mock_outputs():
+    assert luigi.build([Total()], workers=3, local_scheduler=True)
+    assert MockFileSystem().get_data("total") == b"10"
+    assert sorted(MockFileSystem().listdir("parts")) == [f"parts/{i}" for i in range(5)]
