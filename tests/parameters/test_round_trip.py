@@ -6,7 +6,7 @@ import datetime
 import enum
 from pathlib import Path
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import luigi
@@ -17,6 +17,10 @@ class Shade(enum.Enum):
     LIGHT = 1
     DARK = 2
     MID_TONE = 3
+
+
+# No per-example deadline: the suite runs on two busy cores.
+relaxed = settings(deadline=None)
 
 
 def round_trip(param, value):
@@ -36,44 +40,52 @@ json_values = st.recursive(
 )
 
 
+@relaxed
 @given(st.integers())
 def test_int(value):
     round_trip(luigi.IntParameter(), value)
 
 
+@relaxed
 @given(st.floats(allow_nan=False))
 def test_float(value):
     round_trip(luigi.FloatParameter(), value)
 
 
+@relaxed
 @given(st.booleans())
 def test_bool(value):
     round_trip(luigi.BoolParameter(), value)
 
 
+@relaxed
 @given(st.text())
 def test_str(value):
     round_trip(luigi.Parameter(), value)
 
 
+@relaxed
 @given(dates, st.integers(min_value=1, max_value=40))
 def test_date_month_year(value, interval):
     for param in (luigi.DateParameter(interval=interval), luigi.MonthParameter(), luigi.YearParameter()):
         round_trip(param, value)
 
 
+@relaxed
 @given(datetimes)
 def test_datetime_params(value):
     for cls in (luigi.DateHourParameter, luigi.DateMinuteParameter, luigi.DateSecondParameter):
         round_trip(cls(), value)
 
 
+@relaxed
 @given(st.timedeltas())
 def test_time_delta_including_negative_and_microseconds(value):
     param = luigi.TimeDeltaParameter()
     assert param.parse(param.serialize(value)) == value
 
 
+@relaxed
 @given(st.dictionaries(st.text(), json_values, max_size=5))
 def test_dict(value):
     param = luigi.DictParameter()
@@ -82,27 +94,32 @@ def test_dict(value):
     hash(normalized)
 
 
+@relaxed
 @given(st.lists(json_values, max_size=5))
 def test_list_and_tuple(value):
     hash(round_trip(luigi.ListParameter(), value))
     hash(round_trip(luigi.TupleParameter(), [v for v in value if isinstance(v, (list, str))]))
 
 
+@relaxed
 @given(st.lists(st.sampled_from(Shade), max_size=5))
 def test_enum_list(members):
     round_trip(luigi.EnumListParameter(enum=Shade), tuple(members))
 
 
+@relaxed
 @given(st.sampled_from(Shade))
 def test_enum(member):
     round_trip(luigi.EnumParameter(enum=Shade), member)
 
 
+@relaxed
 @given(st.lists(st.sampled_from(["a", "b", "c d"]), max_size=5))
 def test_choice_list(values):
     round_trip(luigi.ChoiceListParameter(choices=["a", "b", "c d"]), values)
 
 
+@relaxed
 @given(
     st.one_of(
         dates.map(di.Date.from_date),
@@ -118,21 +135,25 @@ def test_date_interval(value):
     assert type(parsed) is type(value) and parsed == value
 
 
+@relaxed
 @given(st.lists(st.text(alphabet="abc.-_ ", min_size=1), min_size=1, max_size=4))
 def test_path(parts):
     round_trip(luigi.PathParameter(), Path(*parts))
 
 
+@relaxed
 @given(st.none() | st.integers())
 def test_optional_int(value):
     round_trip(luigi.OptionalIntParameter(), value)
 
 
+@relaxed
 @given(st.none() | dates)
 def test_optional_date(value):
     round_trip(luigi.OptionalDateParameter(), value)
 
 
+@relaxed
 @given(st.none() | st.dictionaries(st.text(), json_scalars, max_size=4))
 def test_optional_dict(value):
     round_trip(luigi.OptionalDictParameter(), value)
