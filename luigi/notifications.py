@@ -72,7 +72,7 @@ class smtp(Config):
     host = parameter.Parameter(
         default="localhost", config_path=dict(section="core", name="smtp_host"), description="Hostname of smtp server"
     )
-    local_hostname = parameter.Parameter(
+    local_hostname = parameter.OptionalParameter(
         default=None,
         config_path=dict(section="core", name="smtp_local_hostname"),
         description="If specified, local_hostname is used as the FQDN of the local host in the HELO/EHLO command",
@@ -80,7 +80,7 @@ class smtp(Config):
     no_tls = parameter.BoolParameter(
         default=False, config_path=dict(section="core", name="smtp_without_tls"), description="Do not use TLS in SMTP connections"
     )
-    password = parameter.Parameter(
+    password = parameter.OptionalParameter(
         default=None, config_path=dict(section="core", name="smtp_password"), description="Password for the SMTP server login"
     )
     port = parameter.IntParameter(default=0, config_path=dict(section="core", name="smtp_port"), description="Port number for smtp server")
@@ -90,7 +90,7 @@ class smtp(Config):
         config_path=dict(section="core", name="smtp_timeout"),
         description="Number of seconds before timing out the smtp connection",
     )
-    username = parameter.Parameter(
+    username = parameter.OptionalParameter(
         default=None, config_path=dict(section="core", name="smtp_login"), description="Username used to log in to the SMTP host"
     )
 

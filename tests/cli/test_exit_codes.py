@@ -136,5 +136,5 @@ def test_example_wordcount_pipeline_runs_from_repo_root(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     totals = dict(line.split("\t") for line in (out_dir / "total.tsv").read_text().splitlines())
-    assert totals["the"] == "14"
+    assert totals["the"] == "24"
     assert "* 7 ran successfully:" in result.stderr

@@ -31,6 +31,9 @@ class A(luigi.Task):
 
 
 class B(luigi.Task):
+    def output(self):
+        return luigi.LocalTarget("b.txt")
+
     def run(self):
         raise RuntimeError("B fails")
 
@@ -43,6 +46,9 @@ class E(luigi.ExternalTask):
 class C(luigi.Task):
     def requires(self):
         return [A(x=x) for x in range(10)] + [B(), E()]
+
+    def output(self):
+        return luigi.LocalTarget("c.txt")
 
     def run(self):
         raise AssertionError("C must not run")
@@ -146,8 +152,10 @@ def test_success_after_retry(tmp_path):
     (tmp_path / "luigi.cfg").write_text("[scheduler]\nretry_delay = 0\n[worker]\nkeep_alive = true\nwait_interval = 0.01\nwait_jitter = 0\n")
     result = _build([Flaky()])
     assert result.status == LuigiStatusCode.SUCCESS_WITH_RETRY
-    assert "* 1 ran successfully:\n    - 1 Flaky()\n" in result.summary_text
-    assert "failed" not in _body(result).split("\n\n")[0]
+    assert _body(result) == (
+        "Scheduled 1 tasks of which:\n* 1 ran successfully:\n    - 1 Flaky()\n\n"
+        "This progress looks :) because there were failed tasks but they all succeeded in a retry"
+    )
 
 
 class Many(luigi.Task):
@@ -188,7 +196,7 @@ def test_build_returns_bool_without_detailed_summary():
 
 def test_repr_of_run_result():
     result = _build([Done(x=1)])
-    assert repr(result) == f"LuigiRunResult(status=LuigiStatusCode.SUCCESS,worker={result.worker!r},scheduling_succeeded=True)"
+    assert repr(result) == f"LuigiRunResult(status={LuigiStatusCode.SUCCESS!r},worker={result.worker!r},scheduling_succeeded=True)"
 
 
 class Chain(luigi.Task):
@@ -196,6 +204,9 @@ class Chain(luigi.Task):
 
     def requires(self):
         return Chain(n=self.n - 1) if self.n > 0 else B()
+
+    def output(self):
+        return luigi.LocalTarget(f"chain-{self.n}.txt")
 
     def run(self):
         raise AssertionError("never runs")
@@ -216,3 +227,66 @@ def test_summary_length_flag_truncates(summary_length, tmp_path):
     lines = [line for line in text.splitlines() if line.startswith("    - 1 F")]
     assert len(lines) == summary_length
     assert "    ...\n" in text
+
+
+class S(luigi.Task):
+    s = luigi.IntParameter()
+
+    def output(self):
+        return luigi.LocalTarget(f"s-{self.s}.txt")
+
+    def run(self):
+        self.output().open("w").close()
+
+
+class Wrapper(luigi.WrapperTask):
+    n = luigi.IntParameter()
+
+    def requires(self):
+        return [S(s=i) for i in range(self.n)]
+
+
+def _run_with_busy_workers(busy: int, total: int) -> LuigiRunResult:
+    """Workers W0..W{busy-1} hold S(0..busy-1) on a shared scheduler; our worker needs S(0..total-1)."""
+    sch = luigi.scheduler.Scheduler(prune_on_get_work=True, record_task_history=False)
+    for i in range(busy):
+        task_id = S(s=i).task_id
+        sch.add_task(worker=f"W{i}", task_id=task_id, status="PENDING", family="S", params={"s": str(i)}, runnable=True)
+        assert sch.get_work(worker=f"W{i}", host="elsewhere")["task_id"] == task_id
+
+    class SharedScheduler(luigi.interface._WorkerSchedulerFactory):
+        def create_local_scheduler(self):
+            return sch
+
+    return _build([Wrapper(n=total)], worker_scheduler_factory=SharedScheduler())
+
+
+def test_task_run_by_another_worker():
+    result = _run_with_busy_workers(1, 2)
+    assert _body(result) == (
+        "Scheduled 3 tasks of which:\n"
+        "* 1 ran successfully:\n"
+        "    - 1 S(s=1)\n"
+        "* 2 were left pending, among these:\n"
+        "    * 1 were being run by another worker:\n"
+        "        - 1 S(s=0)\n"
+        "    * 1 had dependencies that were being run by other worker:\n"
+        "        - 1 Wrapper(n=2)\n"
+        "\n"
+        "The other workers were:\n"
+        "    - W0 ran 1 tasks\n"
+        "\n"
+        "\n"
+        "This progress looks :) because there were no failed tasks or missing dependencies"
+    )
+    assert result.status == LuigiStatusCode.SUCCESS
+
+
+def test_more_than_five_other_workers_are_elided():
+    text = _body(_run_with_busy_workers(7, 8))
+    assert "    * 7 were being run by another worker:\n        - 7 S(s=0...6)\n" in text
+    head, workers = text.split("The other workers were:\n")
+    listed = workers.split("\n")
+    assert [line[:7] for line in listed[:4]] == ["    - W"] * 4  # the scheduler's order of running tasks
+    assert all(line.endswith(" ran 1 tasks") for line in listed[:4])
+    assert listed[4:] == ["    and 3 other workers", "", "This progress looks :) because there were no failed tasks or missing dependencies"]
