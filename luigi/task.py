@@ -62,7 +62,9 @@ _SAME_AS_PYTHON_MODULE = "_same_as_python_module"
 _NOT_USER_SPECIFIED = "__not_user_specified"
 
 T = TypeVar("T")
-FlattenableItems = Union[T, "list[FlattenableItems[T]]", "tuple[FlattenableItems[T], ...]", "dict[str, FlattenableItems[T]]"]
+FlattenableItems = Union[
+    T, "list[FlattenableItems[T]]", "tuple[FlattenableItems[T], ...]", "dict[str, FlattenableItems[T]]"
+]
 
 # Instance attributes the worker binds to its reporter while run() executes. The authoritative
 # mapping is luigi.worker.TaskProcess.forward_reporter_attributes; this is its value set, used
@@ -225,9 +227,7 @@ def _param_values(
             if name not in result:
                 result[name] = _resolve_default(param, single_lookups[name], family, name, args, kwargs)
     _warn_unconsumed_config(cls, family, result)
-    return [
-        (name, tuple(value) if isinstance(value := result[name], (list, set)) else value) for name, _ in params
-    ]
+    return [(name, tuple(value) if isinstance(value := result[name], (list, set)) else value) for name, _ in params]
 
 
 class _ClassInfo:
@@ -397,7 +397,9 @@ class Task(metaclass=Register):
         return [name for name, p in cls.get_params() if include_significant or p.significant]
 
     @classmethod
-    def get_param_values(cls, params: list[tuple[str, Any]], args: Any, kwargs: dict[str, Any]) -> list[tuple[str, Any]]:
+    def get_param_values(
+        cls, params: list[tuple[str, Any]], args: Any, kwargs: dict[str, Any]
+    ) -> list[tuple[str, Any]]:
         """Resolve every param in ``params`` from positional args, kwargs, command line, config, default."""
         by_name = dict(params)
         positional = [(name, p) for name, p in params if p.positional]

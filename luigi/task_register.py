@@ -108,11 +108,7 @@ class Register(abc.ABCMeta):
         if name in _FAMILY_ATTRIBUTES:
             Register._family_generation += 1
             Register._construction_generation += 1
-        elif (
-            name in _CONSTRUCTION_ATTRIBUTES
-            or _is_parameter(value)
-            or _is_parameter(_raw_class_attribute(cls, name))
-        ):
+        elif name in _CONSTRUCTION_ATTRIBUTES or _is_parameter(value) or _is_parameter(_raw_class_attribute(cls, name)):
             Register._construction_generation += 1
 
     def __call__(cls, *args: Any, **kwargs: Any):
