@@ -5,16 +5,19 @@ Every parameter of every registered task/config class gets a ``--<Family>-<param
 get a short ``--<param>`` flag. While a parser is the global instance, ``luigi.parameter`` reads
 the parsed namespace to resolve parameter values.
 
-Unlike Luigi, which builds three full argparse parsers per command line, one parser is built and
-then extended: with the flags of classes a ``--module`` import registered, then with the root
-task's short flags. Parsers with help texts are built only to print help or an argparse error, so
-that output matches Luigi's. Flags that would collide with an earlier one are skipped with a warning instead of
-making every command line fail.
+Luigi builds three argparse parsers holding every flag of the registry for each command line,
+which takes seconds with thousands of task classes. Here the flag table is computed once per
+registry state and the working parser only holds the flags the command line can name (exact
+options and the flags its tokens abbreviate, so argparse's matching and errors are unchanged);
+every other destination is still present in the namespace through parser defaults. Parsers with
+every flag and help text are built only to print help or an argparse error, so that output
+matches Luigi's.
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import logging
 import sys
 from collections.abc import Iterator, Sequence
@@ -34,19 +37,91 @@ class _FlagSpec(NamedTuple):
     param_name: str
     param_obj: Any
 
-    @property
-    def key(self) -> tuple[str, bool, str, int]:
-        """Identity of the entry (the same parameter object of the same family)."""
-        return self.task_name, self.is_without_section, self.param_name, id(self.param_obj)
+
+_NATURAL_DEFAULTS = {"store_true": False, "store_false": True}
+
+
+class _Flag(NamedTuple):
+    """One argparse option: its option string, ``add_argument`` kwargs and where it comes from.
+
+    ``position`` orders flags as Luigi adds them (each global flag, then the root task's short
+    flag for the same parameter), which decides which of two equal option strings is kept.
+    """
+
+    option: str
+    kwargs: dict[str, Any]
+    spec: _FlagSpec
+    position: tuple[int, int]
 
     @property
-    def global_flag(self) -> str:
-        name = self.param_name if self.is_without_section else f"{self.task_name}_{self.param_name}"
-        return "--" + name.replace("_", "-")
+    def owner(self) -> str:
+        prefix = "root task " if self.position[1] else ""
+        return f"{prefix}{self.spec.task_name}.{self.spec.param_name}"
 
     @property
-    def local_flag(self) -> str:
-        return "--" + self.param_name.replace("_", "-")
+    def default(self) -> Any:
+        """The value argparse leaves at ``dest`` when the option is absent."""
+        return self.kwargs.get("default", _NATURAL_DEFAULTS.get(self.kwargs.get("action")))
+
+
+def _registry_specs() -> list[_FlagSpec]:
+    return [_FlagSpec(*entry) for entry in Register.get_all_params()]
+
+
+def _named(option: str, prefixes: Sequence[str]) -> bool:
+    return any(option.startswith(prefix) for prefix in prefixes)
+
+
+class _FlagTable:
+    """Every global flag of one registry state, indexed by option string, built once per
+    command line (twice with ``--module``)."""
+
+    def __init__(self, specs: Sequence[_FlagSpec]) -> None:
+        self.specs = specs
+        self.flags: list[_Flag] = []
+        self.defaults: dict[str, Any] = {}
+        for i, spec in enumerate(specs):
+            name = spec.param_name if spec.is_without_section else f"{spec.task_name}_{spec.param_name}"
+            kwargs = spec.param_obj._parser_kwargs(spec.param_name, spec.task_name)
+            flag = _Flag("--" + name.replace("_", "-"), kwargs, spec, (i, 0))
+            self.flags.append(flag)
+            self.defaults.setdefault(kwargs["dest"], flag.default)
+        index = sorted((flag.option, i) for i, flag in enumerate(self.flags))
+        self._options = [option for option, _ in index]
+        self._flag_numbers = [i for _, i in index]
+
+    def root_flags(self, root_task: str | None) -> list[_Flag]:
+        """The short ``--<param>`` flags of the root task's parameters."""
+        return [
+            _Flag(
+                "--" + spec.param_name.replace("_", "-"), spec.param_obj._parser_kwargs(spec.param_name), spec, (i, 1)
+            )
+            for i, spec in enumerate(self.specs)
+            if spec.task_name == root_task
+        ]
+
+    def all_flags(self, root_task: str | None = None) -> list[_Flag]:
+        """Every flag in Luigi's order."""
+        return sorted(self.flags + self.root_flags(root_task), key=lambda flag: flag.position)
+
+    def named_by(self, args: Sequence[str], root_task: str | None = None) -> list[_Flag]:
+        """The flags some token of ``args`` names exactly or abbreviates, in Luigi's order."""
+        prefixes = [
+            token.split("=", 1)[0]
+            for token in args
+            if len(token) > 2 and token.startswith("--")  # other tokens never name a "--" flag
+        ]
+        found = {}
+        for prefix in prefixes:
+            i = bisect.bisect_left(self._options, prefix)
+            while i < len(self._options) and self._options[i].startswith(prefix):
+                flag = self.flags[self._flag_numbers[i]]
+                found[flag.position] = flag
+                i += 1
+        for flag in self.root_flags(root_task):
+            if _named(flag.option, prefixes):
+                found[flag.position] = flag
+        return [found[position] for position in sorted(found)]
 
 
 class _DeferredParseError(Exception):
@@ -55,69 +130,60 @@ class _DeferredParseError(Exception):
 
 
 class _QuietParser(argparse.ArgumentParser):
+    """The working parser: never prints (errors are re-reported by a fully described parser)
+    and reuses one help formatter, which ``add_argument`` builds per flag only to validate the
+    metavar."""
+
+    _formatter: argparse.HelpFormatter | None = None
+
     def error(self, message: str) -> Any:  # type: ignore[override]
         raise _DeferredParseError(message)
 
-
-def _registry_specs() -> list[_FlagSpec]:
-    return [_FlagSpec(*entry) for entry in Register.get_all_params()]
-
-
-def _add_flag(parser: argparse.ArgumentParser, flag: str, help_text: str, kwargs: dict, owner: str) -> None:
-    """Add ``flag`` unless an earlier flag has the same option string (then warn and skip it)."""
-    if flag in parser._option_string_actions:
-        logger.warning("Command-line flag %s for %s duplicates an earlier flag and is ignored", flag, owner)
-        parser.set_defaults(**{kwargs["dest"]: None})
-        return
-    parser.add_argument(flag, help=help_text, **kwargs)
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        if self._formatter is None:
+            self._formatter = super()._get_formatter()
+        return self._formatter
 
 
-def _add_local_flag(parser: argparse.ArgumentParser, spec: _FlagSpec, help_text: str) -> None:
-    """Add the root task's short ``--<param>`` flag (dest ``param_name``)."""
-    kwargs = spec.param_obj._parser_kwargs(spec.param_name)
-    _add_flag(parser, spec.local_flag, help_text, kwargs, f"root task {spec.task_name}.{spec.param_name}")
-
-
-def _add_flags(
-    parser: argparse.ArgumentParser, specs: Sequence[_FlagSpec], root_task: str | None = None, help_all: bool = False
-) -> None:
-    """Add the global flag of every spec, and the local flags of the root task's parameters."""
-    for spec in specs:
-        is_root = spec.task_name == root_task
-        show = is_root or help_all or spec.param_obj.always_in_help
-        help_text = spec.param_obj.description if show else argparse.SUPPRESS
-        kwargs = spec.param_obj._parser_kwargs(spec.param_name, spec.task_name)
-        _add_flag(parser, spec.global_flag, help_text, kwargs, f"{spec.task_name}.{spec.param_name}")
-        if is_root:
-            _add_local_flag(parser, spec, help_text)
-
-
-def _make_parser(
-    specs: Sequence[_FlagSpec],
-    root_task: str | None = None,
-    help_all: bool = False,
-    parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser,
-) -> argparse.ArgumentParser:
-    """An argparse parser with the positional root task and one flag per parameter spec."""
+def _new_parser(parser_class: type[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     parser = parser_class(add_help=False)
     parser.add_argument(
         "root_task", nargs="?", help="Task family to run. Is not optional.", metavar="Required root task"
     )
-    _add_flags(parser, specs, root_task, help_all)
     return parser
 
 
-def _extend_parser(
-    parser: argparse.ArgumentParser, old: Sequence[_FlagSpec], new: Sequence[_FlagSpec]
-) -> argparse.ArgumentParser:
-    """``parser`` (built from ``old``) updated to ``new``: the new flags are appended when every
-    old entry is still present (the usual effect of importing a module), else a fresh parser."""
-    old_keys = {spec.key for spec in old}
-    added = [spec for spec in new if spec.key not in old_keys]
-    if len(new) - len(added) != len(old):
-        return _make_parser(new, parser_class=_QuietParser)
-    _add_flags(parser, added)
+def _add_flag(parser: argparse.ArgumentParser, flag: _Flag, help_text: str) -> None:
+    """Add ``flag`` unless an earlier flag has the same option string (then warn and skip it;
+    Luigi fails on every command line instead)."""
+    if flag.option in parser._option_string_actions:
+        logger.warning("Command-line flag %s for %s duplicates an earlier flag and is ignored", flag.option, flag.owner)
+        return
+    parser.add_argument(flag.option, help=help_text, **flag.kwargs)
+
+
+def _make_parser(table: _FlagTable, root_task: str | None = None, help_all: bool = False) -> argparse.ArgumentParser:
+    """A parser with every flag; help is shown for the root task's parameters, for all with
+    ``help_all``, and for ``always_in_help`` ones."""
+    parser = _new_parser(argparse.ArgumentParser)
+    for flag in table.all_flags(root_task):
+        param = flag.spec.param_obj
+        show = flag.spec.task_name == root_task or help_all or param.always_in_help
+        _add_flag(parser, flag, param.description if show else argparse.SUPPRESS)
     return parser
+
+
+def _working_parser(table: _FlagTable, args: Sequence[str], root_task: str | None = None) -> _QuietParser:
+    """A parser that treats ``args`` exactly like the full parser (same matches, abbreviations
+    and ambiguities) but only holds the flags ``args`` can name; every destination still gets
+    its default."""
+    parser = _new_parser(_QuietParser)
+    parser.set_defaults(**table.defaults)
+    for flag in table.root_flags(root_task):
+        parser.set_defaults(**{flag.kwargs["dest"]: flag.default})
+    for flag in table.named_by(args, root_task):
+        _add_flag(parser, flag, argparse.SUPPRESS)
+    return parser  # type: ignore[return-value]
 
 
 class CmdlineParser:
@@ -148,33 +214,28 @@ class CmdlineParser:
         """Parse ``cmdline_args``: exits for ``--help``/``--help-all`` (0), a missing task
         (``No task specified``) or bad arguments (2); unknown task names raise from the registry."""
         args = list(cmdline_args)
-        specs = _registry_specs()
-        parser = _make_parser(specs, parser_class=_QuietParser)
-        known, rejected_by = self._parse_known(parser, specs, args)
+        table = _FlagTable(_registry_specs())
+        known, rejected_by = self._parse_known(table, args)
 
         if self._attempt_load_module(known):
-            new_specs = _registry_specs()  # the module may have registered task classes
-            parser = _extend_parser(parser, specs, new_specs)
-            specs = new_specs
-            known, rejected_after_import = self._parse_known(parser, specs, args)
+            table = _FlagTable(_registry_specs())  # the module may have registered task classes
+            known, rejected_after_import = self._parse_known(table, args)
             rejected_by = rejected_by or rejected_after_import
 
         root_task = known.root_task
         help_all = bool(getattr(known, "core_help_all", False))
         if getattr(known, "core_help", False) or help_all:
-            self._possibly_exit_with_help(_make_parser(specs, root_task, help_all), known)
+            self._possibly_exit_with_help(_make_parser(table, root_task, help_all), known)
 
         try:
-            self.known_args = self._parse_for_root_task(parser, specs, root_task, help_all, args)
+            self.known_args = self._parse_for_root_task(table, root_task, help_all, args)
         except (SystemExit, TaskClassException):
             if rejected_by is not None:
                 rejected_by.parse_known_args(args)  # Luigi's verdict: print that error, exit 2
             raise
 
     @staticmethod
-    def _parse_known(
-        parser: argparse.ArgumentParser, specs: Sequence[_FlagSpec], args: list[str]
-    ) -> tuple[argparse.Namespace, argparse.ArgumentParser | None]:
+    def _parse_known(table: _FlagTable, args: list[str]) -> tuple[argparse.Namespace, argparse.ArgumentParser | None]:
         """Preliminary ``parse_known_args`` (unknown flags ignored) to find ``--module``, help
         flags and the root task.
 
@@ -183,45 +244,37 @@ class CmdlineParser:
         re-read without abbreviations; the returned parser is then the one whose error is
         reported if the command line still fails later. Other errors print usage and exit 2.
         """
+        parser = _working_parser(table, args)
         try:
             return parser.parse_known_args(args)[0], None
         except _DeferredParseError:
             pass
-        reporter = _make_parser(specs)
+        reporter = _make_parser(table)
         parser.allow_abbrev = False
         try:
             known = parser.parse_known_args(args)[0]
         except _DeferredParseError:
             return reporter.parse_known_args(args)[0], None  # prints the error and exits 2
-        finally:
-            parser.allow_abbrev = True
         return known, reporter
 
     @staticmethod
     def _parse_for_root_task(
-        parser: argparse.ArgumentParser,
-        specs: Sequence[_FlagSpec],
-        root_task: str | None,
-        help_all: bool,
-        args: list[str],
+        table: _FlagTable, root_task: str | None, help_all: bool, args: list[str]
     ) -> argparse.Namespace:
-        """Check the root task exists, add its short flags and parse ``args`` strictly."""
+        """Check the root task exists, then parse ``args`` strictly, with its short flags."""
         if not root_task:
             raise SystemExit("No task specified")
         Register.get_task_cls(root_task)
-        for spec in specs:
-            if spec.task_name == root_task:
-                _add_local_flag(parser, spec, argparse.SUPPRESS)
         try:
-            return parser.parse_args(args)
+            return _working_parser(table, args, root_task).parse_args(args)
         except _DeferredParseError:
-            return _make_parser(specs, root_task, help_all).parse_args(args)  # prints usage, exits 2
+            return _make_parser(table, root_task, help_all).parse_args(args)  # prints usage, exits 2
 
     @staticmethod
     def _build_parser(root_task: str | None = None, help_all: bool = False) -> argparse.ArgumentParser:
-        """A fresh parser with flags for every registered parameter (help shown for the root
-        task's, every parameter's with ``help_all``, and ``always_in_help`` ones)."""
-        return _make_parser(_registry_specs(), root_task, help_all)
+        """A parser with flags for every registered parameter (help shown for the root task's,
+        every parameter's with ``help_all``, and ``always_in_help`` ones)."""
+        return _make_parser(_FlagTable(_registry_specs()), root_task, help_all)
 
     def get_task_obj(self) -> Any:
         """Instantiate the root task with the values of its short flags."""
