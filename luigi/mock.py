@@ -51,7 +51,8 @@ from luigi.target import DestinationExists, FileAlreadyExists, FileSystem, FileS
 __all__ = ["MockFileSystem", "MockTarget", "SharedMockStore"]
 
 _ROOT_PID = os.getpid()
-_SESSION = f"luigi-mock-{_ROOT_PID}-{secrets.token_hex(4)}"
+# Fixed at import so every process of the tree derives the same names (and cleanup finds them).
+_SESSION = os.path.join(tempfile.gettempdir(), f"luigi-mock-{_ROOT_PID}-{secrets.token_hex(4)}")
 _generation = 0
 
 # Values are stored as raw bytes (the normal case) or pickled (anything else a user puts in).
@@ -63,7 +64,7 @@ _SCHEMA = "CREATE TABLE IF NOT EXISTS files (path TEXT NOT NULL UNIQUE, kind INT
 def _next_store_path() -> str:
     """Name of the next fresh store; identical in a parent and the children it forks."""
     global _generation
-    path = os.path.join(tempfile.gettempdir(), f"{_SESSION}-{_generation}.sqlite3")
+    path = f"{_SESSION}-{_generation}.sqlite3"
     _generation += 1
     return path
 
@@ -71,7 +72,7 @@ def _next_store_path() -> str:
 @atexit.register
 def _remove_store_files() -> None:
     if os.getpid() == _ROOT_PID:  # not in forked children that happen to exit normally
-        for path in glob.glob(os.path.join(tempfile.gettempdir(), _SESSION + "-*")):
+        for path in glob.glob(glob.escape(_SESSION) + "-*"):
             with contextlib.suppress(OSError):
                 os.remove(path)
 

@@ -420,3 +420,37 @@ def test_pipeline_with_forked_workers_sees_mock_outputs():
     assert luigi.build([Total()], workers=3, local_scheduler=True)
     assert MockFileSystem().get_data("total") == b"10"
     assert sorted(MockFileSystem().listdir("parts")) == [f"parts/{i}" for i in range(5)]
+
+
+STORE_CLEANUP_SCRIPT = """
+import multiprocessing, sys
+sys.path.insert(0, sys.argv[1])
+import luigi.mock as m
+
+def child():
+    with m.MockTarget("from-child").open("w") as f:
+        f.write("x")
+
+p = multiprocessing.get_context("fork").Process(target=child)
+p.start()
+p.join()
+print(m._SESSION)
+print(m.MockFileSystem().get_data("from-child").decode())
+m.MockFileSystem._data = None
+m.MockFileSystem().get_all_data()["second-generation"] = b"y"
+"""
+
+
+def test_store_files_are_removed_when_the_program_exits(tmp_path):
+    import subprocess
+    import sys
+
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(mock_module.__file__)))
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    out = subprocess.run(
+        [sys.executable, "-c", STORE_CLEANUP_SCRIPT, package_root], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    session, content = out
+    assert content == "x"
+    assert session.startswith(str(tmp_path) + "/luigi-mock-")
+    assert list(tmp_path.iterdir()) == []
