@@ -115,9 +115,7 @@ class LocalFileSystem(FileSystem):
             os.remove(path)
 
     def _ensure_parent(self, path: str) -> None:
-        # The parent of "out/dir/" is "out" (Luigi created "out/dir" itself, an empty directory
-        # that a no-clobber rename would then refuse to replace).
-        parent = os.path.dirname(path.rstrip("/"))
+        parent = os.path.dirname(path)
         if parent and not os.path.exists(parent):
             self.mkdir(parent)
 
@@ -145,7 +143,9 @@ class LocalFileSystem(FileSystem):
         """
         if raise_if_exists and os.path.exists(new_path):
             raise DestinationExists(f"Destination exists: {new_path}")
-        self._ensure_parent(new_path)
+        # The parent of "out/dir/" is "out": Luigi created "out/dir" itself, an empty directory
+        # that the no-clobber rename (temporary_path's commit of a directory) would refuse.
+        self._ensure_parent(new_path.rstrip("/") or new_path)
         if raise_if_exists:
             self._publish_no_clobber(old_path, new_path)
             return

@@ -212,7 +212,8 @@ class AtomicLocalFile(io.BufferedWriter):
     * ``close()`` is idempotent: a second close (e.g. ``close()`` inside ``with``) does not
       publish again, where Luigi failed with ``FileNotFoundError`` or uploaded twice;
     * a writer left by an exception in ``with`` is discarded immediately, not at garbage
-      collection. An unclosed writer is still never published (only discarded when collected).
+      collection, and so is the temp file of a failed publication. An unclosed writer is still
+      never published (only discarded when collected).
     """
 
     def __init__(self, path: str) -> None:
@@ -255,10 +256,10 @@ class AtomicLocalFile(io.BufferedWriter):
             return
         try:
             super().close()
+            self.move_to_final_destination()
         except BaseException:
-            self._discard()
+            self._discard()  # Luigi left the temp file behind forever when publishing failed
             raise
-        self.move_to_final_destination()
 
     def _discard(self) -> None:
         """Close without publishing and delete the temp file (safe to call repeatedly)."""

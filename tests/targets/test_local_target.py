@@ -149,6 +149,8 @@ def test_copy(tmp_path):
     assert (tmp_path / "new" / "src").read_text() == "data"
     with pytest.raises(IsADirectoryError):
         fs.copy(str(tmp_path / "new"), str(tmp_path / "other"))
+    fs.copy(str(src), str(tmp_path / "into") + "/")  # trailing slash: the directory is created
+    assert (tmp_path / "into" / "src").read_text() == "data"
     assert src.read_text() == "data"
     assert [p for p in tmp_path.iterdir() if p.name.startswith("fresh-")] == []
 
@@ -528,3 +530,14 @@ def test_sigkill_mid_write_never_leaves_partial_file(tmp_path):
         proc.stdout.close()
     assert not fresh.exists()
     assert not LocalTarget(str(fresh)).exists()
+
+
+def test_failed_publish_removes_the_temp_file(tmp_path):
+    (tmp_path / "occupied").mkdir()
+    (tmp_path / "occupied" / "keep").write_text("k")
+    f = LocalTarget(str(tmp_path / "occupied")).open("w")
+    f.write("data")
+    with pytest.raises(OSError):
+        f.close()  # a file cannot replace a non-empty directory
+    assert leftovers(tmp_path) == []
+    assert (tmp_path / "occupied" / "keep").read_text() == "k"
