@@ -8,6 +8,7 @@ import socket
 
 import pytest
 from aiosmtpd.controller import Controller
+from conftest import run_luigi
 
 import luigi
 import luigi.notifications as notifications
@@ -169,3 +170,14 @@ def test_recipient_cleaning_and_tty_suppression(monkeypatch, caplog):
 def test_wrap_traceback_is_identity_for_plain():
     marker = object()
     assert notifications.wrap_traceback(marker) is marker
+
+
+def test_test_notifications_task_from_the_command_line(smtp_inbox, tmp_path):
+    result = run_luigi("TestNotificationsTask", "--local-scheduler", "--no-lock", "--email-force-send", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    [envelope] = smtp_inbox.messages
+    message = _parse(envelope)
+    assert message["Subject"] == f"[LUIGI] Luigi: TestNotificationsTask(raise_in_complete=False) FAILED. Host: {socket.gethostname()}"
+    body = _text_body(message)
+    assert "Name: TestNotificationsTask\n\nParameters:\n  raise_in_complete: False\n" in body
+    assert "ValueError: Testing notifications triggering" in body
