@@ -295,3 +295,22 @@ def test_is_global_is_deprecated_and_not_positional():
     with pytest.warns(DeprecationWarning, match="^is_global support is removed. Assuming positional=False$"):
         p = luigi.Parameter(is_global=True)
     assert p.positional is False
+
+
+def test_subclass_can_add_a_value_source(tmp_path):
+    """``_value_iterator`` is the extension point: its first value that is not ``_no_value`` wins."""
+    write_cfg(tmp_path, "[ResSource]\nx = cfg\ny = cfg\n")
+
+    class EnvLikeParameter(luigi.Parameter):
+        def _value_iterator(self, task_name, param_name):
+            if param_name == "x":
+                yield "extra-source", "extra source used"
+            yield from super()._value_iterator(task_name, param_name)
+
+    class ResSource(luigi.Task):
+        x = EnvLikeParameter()
+        y = EnvLikeParameter()
+
+    with pytest.warns(DeprecationWarning, match="^extra source used$"):
+        task = ResSource()
+    assert (task.x, task.y) == ("extra-source", "cfg")
