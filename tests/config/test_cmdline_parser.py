@@ -362,3 +362,45 @@ def test_helper_staticmethods(tasks, monkeypatch, capsys):
     with pytest.raises(SystemExit):
         CmdlineParser._possibly_exit_with_help(parser, SimpleNamespace(core_help=True, core_help_all=False))
     assert capsys.readouterr().out.startswith("usage: luigi")
+
+
+TOKENS = [
+    "CliTask", "CliOther", "3", "false", "-", "--", "-x", "--x", "--x=5", "--p", "--par", "--pa=1", "--local",
+    "--workers", "--workers=3", "--wor", "--flag", "--fl", "--name", "--CliTask-x", "--CliT", "--CliOther-explicit",
+    "--nope", "--help-a", "--my.ns", "--e",
+]  # fmt: skip
+
+
+def test_working_parser_matches_full_parser(tasks):
+    """The lean parser (only flags named on the command line) must agree with a parser holding
+    every flag: same namespace, or both rejecting the arguments."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from luigi.cmdline_parser import _DeferredParseError, _FlagTable, _make_parser, _registry_specs, _working_parser
+
+    table = _FlagTable(_registry_specs())
+    full_parsers = {root: _make_parser(table, root) for root in (None, "CliTask", "CliOther")}
+
+    def reject(message):
+        raise _DeferredParseError(message)
+
+    for parser in full_parsers.values():
+        parser.error = reject  # skip formatting usage for every rejected example
+
+    def outcome(parse):
+        try:
+            return vars(parse())
+        except _DeferredParseError:
+            return "error"
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(st.sampled_from(TOKENS), max_size=6), st.sampled_from([None, "CliTask", "CliOther"]))
+    def check(args, root):
+        lean = outcome(lambda: _working_parser(table, args, root).parse_args(args))
+        assert lean == outcome(lambda: full_parsers[root].parse_args(args))
+        if root is None:  # the preliminary parse, before the root task is known
+            lean_known = outcome(lambda: _working_parser(table, args).parse_known_args(args)[0])
+            assert lean_known == outcome(lambda: full_parsers[None].parse_known_args(args)[0])
+
+    check()
