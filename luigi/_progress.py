@@ -258,8 +258,9 @@ def attach(worker: Any, display: ProgressDisplay) -> None:
 
 
 def start_for_worker(worker: Any) -> ProgressDisplay | None:
-    """Start a display for ``worker`` on stdout; ``None`` if the worker lacks the histories."""
-    if not hasattr(worker, "_add_task_history") or not hasattr(worker, "_get_work_response_history"):
+    """Start a display for ``worker`` on stdout; ``None`` if the worker lacks the history lists."""
+    histories = (getattr(worker, "_add_task_history", None), getattr(worker, "_get_work_response_history", None))
+    if not all(isinstance(history, list) for history in histories):
         return None
     from luigi.configuration import get_config
 
