@@ -24,7 +24,7 @@ from configparser import NoOptionError, NoSectionError
 from pathlib import Path
 from typing import Any, Generic, TypedDict, TypeVar
 
-from luigi import date_interval
+from luigi import configuration, date_interval
 from luigi.freezing import FrozenOrderedDict, recursively_freeze, recursively_unfreeze
 
 __all__ = [
@@ -199,31 +199,18 @@ class _MissingValueError(KeyError, AttributeError):
 
 _CONFIG_PATH_DEPRECATION = "The use of the configuration [{}] {} is deprecated. Please use [{}] {}"
 
-# --------------------------------------------------------------------------------------------
-# Lazy access to the configuration and command-line modules (they import the task model,
-# which imports this module).
-# --------------------------------------------------------------------------------------------
-
-_modules: dict[str, Any] = {}
-
-
-def _configuration() -> Any:
-    module = _modules.get("configuration")
-    if module is None:
-        from luigi import configuration as module
-
-        _modules["configuration"] = module
-    return module
+_CmdlineParser: Any = None  # luigi.cmdline_parser.CmdlineParser, imported on first use
 
 
 def _active_cmdline_parser() -> Any:
     """The ``CmdlineParser`` global instance of a running command line, or None."""
-    parser_cls = _modules.get("CmdlineParser")
-    if parser_cls is None:
-        from luigi.cmdline_parser import CmdlineParser as parser_cls
+    global _CmdlineParser
+    if _CmdlineParser is None:
+        # Imported late: the command-line parser depends on the task registry.
+        from luigi.cmdline_parser import CmdlineParser
 
-        _modules["CmdlineParser"] = parser_cls
-    return parser_cls.get_instance()
+        _CmdlineParser = CmdlineParser
+    return _CmdlineParser.get_instance()
 
 
 def _config_lacks(conf: Any, section: str, name: str) -> bool:
@@ -231,7 +218,6 @@ def _config_lacks(conf: Any, section: str, name: str) -> bool:
 
     Most parameters have no config value, so this is the common case of every task creation.
     """
-    configuration = _configuration()
     if isinstance(conf, configuration.LuigiConfigParser):
         # Options of [DEFAULT] only apply to existing sections; dashed aliases need the section too.
         return section != conf.default_section and not conf.has_section(section)
@@ -338,7 +324,7 @@ class Parameter(Generic[T]):
         return self.parse(x)
 
     def _get_value_from_config(self, section: str, name: str) -> Any:
-        conf = _configuration().get_config()
+        conf = configuration.get_config()
         if _config_lacks(conf, section, name):
             return _no_value
         try:
