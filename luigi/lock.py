@@ -3,7 +3,8 @@
 The lock identity is the process's full command line: its MD5 names a pid file in ``pid_dir``
 holding the pids of processes that took the lock. Dead or reused pids are filtered out by
 re-reading each recorded process's command line. Unlike Luigi, the read-check-write of the pid
-file is serialised with an advisory ``flock`` (POSIX), and the pid file is not made world-writable.
+file is serialised with an advisory ``flock`` (POSIX), and the pid file is only made
+world-writable inside a private directory.
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ def getpcmd(pid: int) -> str:
             os.unlink(pidfile.name)
     else:
         try:
-            with open(f"/proc/{pid}/cmdline") as fh:
-                return fh.read().replace("\0", " ").rstrip()
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                return fh.read().decode("utf-8", "replace").replace("\0", " ").rstrip()
         except OSError:
             pass
     return f"[PROCESS_WITH_PID={pid}]"
@@ -123,6 +124,17 @@ def _read_pids_file(pid_file: str) -> set[int]:
 
 
 def _write_pids_file(pid_file: str, pids_set: set[int]) -> None:
-    """Overwrite ``pid_file`` with one pid per line."""
-    with open(pid_file, "w") as fh:
+    """Overwrite ``pid_file`` with one pid per line.
+
+    Luigi then adds ``0o777`` to the file's mode; that lets any user tamper with the lock in a
+    shared directory, so here the bits are only added where nobody else can reach the file (a
+    pid directory without group/other access, such as the one ``acquire_for`` creates).
+    """
+    with os.fdopen(os.open(pid_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), "w") as fh:
         fh.writelines(f"{pid}\n" for pid in sorted(pids_set))
+    if os.name == "nt":
+        return
+    directory_mode = os.stat(os.path.dirname(os.path.abspath(pid_file))).st_mode
+    file_stat = os.stat(pid_file)
+    if not directory_mode & 0o077 and file_stat.st_uid == os.getuid():
+        os.chmod(pid_file, file_stat.st_mode | 0o777)

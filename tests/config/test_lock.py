@@ -72,10 +72,10 @@ class Holder:
 
 def test_getpcmd_of_a_running_process():
     code = "import sys; print(1, flush=True); sys.stdin.read()"
-    proc = subprocess.Popen([sys.executable, "-c", code, "a b", "c"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-c", code, "a b", "à我ф"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     try:
         assert proc.stdout.readline() == b"1\n"  # running our code, not just forked
-        assert lock.getpcmd(proc.pid) == f"{sys.executable} -c {code} a b c"
+        assert lock.getpcmd(proc.pid) == f"{sys.executable} -c {code} a b à我ф"
     finally:
         proc.communicate(b"")
 
@@ -113,7 +113,6 @@ def test_second_identical_process_is_refused_until_the_first_exits(tmp_path, hol
     pid_files = list(pid_dir.iterdir())
     assert [p.suffix for p in pid_files] == [".pid"]
     assert lock._read_pids_file(str(pid_files[0])) == {third.pid}
-    assert not stat.S_IMODE(os.stat(pid_files[0]).st_mode) & 0o002  # not world-writable
     third.release()
 
 
@@ -187,6 +186,19 @@ def test_acquire_for_with_unusable_pid_dir(tmp_path):
     not_a_dir.write_text("")
     with pytest.raises(OSError):
         lock.acquire_for(str(not_a_dir / "pids"))
+
+
+def test_pid_file_world_bits_only_in_a_private_directory(tmp_path):
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    private.chmod(0o700)
+    lock._write_pids_file(str(private / "a.pid"), {1})
+    assert stat.S_IMODE(os.stat(private / "a.pid").st_mode) == 0o777  # Luigi's mode, unreachable by others
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o755)
+    lock._write_pids_file(str(shared / "a.pid"), {1})
+    assert not stat.S_IMODE(os.stat(shared / "a.pid").st_mode) & 0o022  # nobody else may rewrite it
 
 
 def test_pid_file_helpers(tmp_path):
