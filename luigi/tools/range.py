@@ -36,6 +36,15 @@ class RangeEvent(luigi.Event):
     DELAY = "event.tools.range.delay"
 
 
+class _OptionalNameParameter(luigi.Parameter):
+    """A name or ``None``; serialized like a plain Parameter (``"None"``) so task ids match Luigi's,
+    without the "not of type string" warning for the default."""
+
+    def _warn_on_wrong_param_type(self, param_name: str, param_value: Any) -> None:
+        if param_value is not None:
+            super()._warn_on_wrong_param_type(param_name, param_value)
+
+
 class RangeBase(luigi.WrapperTask):
     """Requires the missing instances of ``of`` over a time window; subclasses define the grid."""
 
@@ -46,7 +55,7 @@ class RangeBase(luigi.WrapperTask):
     reverse = luigi.BoolParameter(default=False, description="specifies the preferred order for catching up. False - work from the oldest missing outputs onward; True - from the newest backward")
     task_limit = luigi.IntParameter(default=50, description="how many of 'of' tasks to require. Guards against scheduling insane amounts of tasks in one go")
     now = luigi.IntParameter(default=None, description="set to override current time. In seconds since epoch")
-    param_name = luigi.Parameter(default=None, description="parameter name used to pass in parameterized value. Defaults to None, meaning use first positional parameter", positional=False)
+    param_name = _OptionalNameParameter(default=None, description="parameter name used to pass in parameterized value. Defaults to None, meaning use first positional parameter", positional=False)
 
     @property
     def of_cls(self) -> Any:

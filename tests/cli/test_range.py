@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import glob
+import os
 import pathlib
 
 import pytest
@@ -133,3 +135,43 @@ def test_range_daily_from_the_command_line(tmp_path):
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (tmp_path / "cli-daily").iterdir()) == ["2015-03-01", "2015-03-02", "2015-03-03"]
     assert "- 3 CliDaily(date=2015-03-01,2015-03-02,2015-03-03)" in result.stderr
+
+
+class GlobFileSystem(luigi.local_target.LocalFileSystem):
+    """The local filesystem with HDFS-style glob patterns in ``exists``/``listdir``; records the calls."""
+
+    def __init__(self):
+        self.calls = []
+
+    def exists(self, path):
+        self.calls.append(("exists", path))
+        return bool(glob.glob(path))
+
+    def listdir(self, path):
+        self.calls.append(("listdir", path))
+        return sorted(name for directory in glob.glob(path) for name in glob.glob(os.path.join(directory, "*")))
+
+
+GLOB_FS = GlobFileSystem()
+
+
+class GlobTarget(luigi.LocalTarget):
+    fs = GLOB_FS
+
+
+class DailyOnGlobFs(luigi.Task):
+    date = luigi.DateParameter()
+
+    def output(self):
+        return GlobTarget(self.date.strftime("data/%Y/%m/%d/out.txt"))
+
+
+def test_range_daily_infers_completeness_from_one_listing():
+    for day in (2, 5, 9):
+        path = pathlib.Path(DailyOnGlobFs(date=datetime.date(2015, 3, day)).output().path)
+        path.parent.mkdir(parents=True)
+        path.write_text("x")
+    GLOB_FS.calls.clear()
+    task = luigi_range.RangeDaily(of=DailyOnGlobFs, start=datetime.date(2015, 3, 1), stop=datetime.date(2015, 3, 10), now=_epoch(2015, 4, 1))
+    assert [t.date.day for t in task.requires()] == [1, 3, 4, 6, 7, 8]
+    assert GLOB_FS.calls == [("exists", "data/2015/03/0[1-9]"), ("listdir", "data/2015/03/0[1-9]")]
