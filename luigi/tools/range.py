@@ -93,20 +93,28 @@ class RangeBase(luigi.WrapperTask):
     def _format_range(self, datetimes: list[datetime]) -> str:
         return f"[{self._format_datetime(datetimes[0])}, {self._format_datetime(datetimes[-1])}]"
 
+    def _grid_count_and_position(self, lo: datetime, hi: datetime, point: datetime | None) -> tuple[int, int]:
+        """Number of grid points in ``[lo, hi)`` and ``point``'s index among them (0 if ``None``).
+
+        Enumerates the grid; the built-in fixed-step grids override this with arithmetic so a
+        start years back does not build hundreds of thousands of datetimes per scheduling.
+        """
+        datetimes = self.finite_datetimes(lo, hi)
+        position = bisect.bisect_left(datetimes, point) if point is not None else 0
+        return len(datetimes), position
+
     def _emit_metrics(self, missing_datetimes: list[datetime], finite_start: datetime, finite_stop: datetime) -> None:
         """Fire DELAY, COMPLETE_COUNT and COMPLETE_FRACTION for the user's whole start/stop window."""
         lo = finite_start if self.start is None else min(finite_start, self.parameter_to_datetime(self.start))
         hi = finite_stop if self.stop is None else max(finite_stop, self.parameter_to_datetime(self.stop))
-        datetimes = self.finite_datetimes(lo, hi)
-        if datetimes and missing_datetimes:
-            delay = len(datetimes) - bisect.bisect_left(datetimes, missing_datetimes[0])
-        else:
-            delay = 0
-        complete_count = len(datetimes) - len(missing_datetimes)
+        first_missing = missing_datetimes[0] if missing_datetimes else None
+        count, position = self._grid_count_and_position(lo, hi, first_missing)
+        delay = count - position if count and first_missing is not None else 0
+        complete_count = count - len(missing_datetimes)
         family = self.of_cls.task_family
         self.trigger_event(RangeEvent.DELAY, family, delay)
         self.trigger_event(RangeEvent.COMPLETE_COUNT, family, complete_count)
-        self.trigger_event(RangeEvent.COMPLETE_FRACTION, family, float(complete_count) / len(datetimes) if datetimes else 1)
+        self.trigger_event(RangeEvent.COMPLETE_FRACTION, family, float(complete_count) / count if count else 1)
 
     @property
     def _param_name(self) -> str:
@@ -177,18 +185,37 @@ class RangeBase(luigi.WrapperTask):
             raise
 
 
-def _grid(first: datetime, step: timedelta, finite_start: datetime, finite_stop: datetime) -> list[datetime]:
-    """Points ``first + k*step`` with ``finite_start <= t < finite_stop``."""
-    points = []
-    t = first
-    while t < finite_stop:
-        if t >= finite_start:
-            points.append(t)
-        t += step
-    return points
+class _FixedStepGrid:
+    """Grids of evenly spaced points (days, hours, minute intervals) anchored at ``_grid_origin``."""
+
+    def _grid_origin(self, finite_start: datetime) -> datetime:
+        raise NotImplementedError
+
+    def _grid_step(self) -> timedelta:
+        raise NotImplementedError
+
+    def finite_datetimes(self, finite_start: datetime, finite_stop: datetime) -> list[datetime]:
+        step = self._grid_step()
+        points = []
+        t = self._grid_origin(finite_start)
+        while t < finite_stop:
+            if t >= finite_start:
+                points.append(t)
+            t += step
+        return points
+
+    def _grid_count_and_position(self, lo: datetime, hi: datetime, point: datetime | None) -> tuple[int, int]:
+        if type(self).finite_datetimes is not _FixedStepGrid.finite_datetimes:  # user-defined grid
+            return super()._grid_count_and_position(lo, hi, point)
+        step = self._grid_step()
+        origin = self._grid_origin(lo)
+        first = origin + -((origin - lo) // step) * step  # first grid point >= lo
+        count = -((first - hi) // step) if hi > first else 0
+        position = (point - first) // step if point is not None else 0
+        return count, position
 
 
-class RangeDailyBase(RangeBase):
+class RangeDailyBase(_FixedStepGrid, RangeBase):
     """Daily range over a task with a ``DateParameter``; checks instances one by one."""
 
     start = luigi.DateParameter(default=None, description="beginning date, inclusive. Default: None - work backward forever (requires reverse=True)")
@@ -215,12 +242,14 @@ class RangeDailyBase(RangeBase):
     def moving_stop(self, now: datetime) -> datetime:
         return now + timedelta(days=self.days_forward)
 
-    def finite_datetimes(self, finite_start: datetime, finite_stop: datetime) -> list[datetime]:
-        midnight = datetime(finite_start.year, finite_start.month, finite_start.day)
-        return _grid(midnight, timedelta(days=1), finite_start, finite_stop)
+    def _grid_origin(self, finite_start: datetime) -> datetime:
+        return datetime(finite_start.year, finite_start.month, finite_start.day)
+
+    def _grid_step(self) -> timedelta:
+        return timedelta(days=1)
 
 
-class RangeHourlyBase(RangeBase):
+class RangeHourlyBase(_FixedStepGrid, RangeBase):
     """Hourly range over a task with a ``DateHourParameter``; checks instances one by one."""
 
     start = luigi.DateHourParameter(default=None, description="beginning datehour, inclusive. Default: None - work backward forever (requires reverse=True)")
@@ -246,15 +275,17 @@ class RangeHourlyBase(RangeBase):
     def moving_stop(self, now: datetime) -> datetime:
         return now + timedelta(hours=self.hours_forward)
 
-    def finite_datetimes(self, finite_start: datetime, finite_stop: datetime) -> list[datetime]:
-        hour = datetime(finite_start.year, finite_start.month, finite_start.day, finite_start.hour)
-        return _grid(hour, timedelta(hours=1), finite_start, finite_stop)
+    def _grid_origin(self, finite_start: datetime) -> datetime:
+        return datetime(finite_start.year, finite_start.month, finite_start.day, finite_start.hour)
+
+    def _grid_step(self) -> timedelta:
+        return timedelta(hours=1)
 
     def _format_datetime(self, dt: datetime) -> str:
         return luigi.DateHourParameter().serialize(dt)
 
 
-class RangeByMinutesBase(RangeBase):
+class RangeByMinutesBase(_FixedStepGrid, RangeBase):
     """Range over a task with a ``DateMinuteParameter``, one instance every ``minutes_interval``."""
 
     start = luigi.DateMinuteParameter(default=None, description="beginning date-hour-minute, inclusive. Default: None - work backward forever (requires reverse=True)")
@@ -282,14 +313,17 @@ class RangeByMinutesBase(RangeBase):
     def moving_stop(self, now: datetime) -> datetime:
         return now + timedelta(minutes=self.minutes_forward)
 
-    def finite_datetimes(self, finite_start: datetime, finite_stop: datetime) -> list[datetime]:
+    def _grid_origin(self, finite_start: datetime) -> datetime:
+        minute = finite_start.minute - finite_start.minute % self.minutes_interval
+        return datetime(finite_start.year, finite_start.month, finite_start.day, finite_start.hour, minute)
+
+    def _grid_step(self) -> timedelta:
+        """The interval, validated (so metrics raise the same errors as ``finite_datetimes``)."""
         if not 0 < self.minutes_interval < 60:
             raise ParameterException("minutes-interval must be within 0..60")
         if 60 % self.minutes_interval != 0:
             raise ParameterException("minutes-interval does not evenly divide 60")
-        minute = finite_start.minute - finite_start.minute % self.minutes_interval
-        first = datetime(finite_start.year, finite_start.month, finite_start.day, finite_start.hour, minute)
-        return _grid(first, timedelta(minutes=self.minutes_interval), finite_start, finite_stop)
+        return timedelta(minutes=self.minutes_interval)
 
     def _format_datetime(self, dt: datetime) -> str:
         return luigi.DateMinuteParameter().serialize(dt)

@@ -7,6 +7,7 @@ import glob
 import os
 import pathlib
 
+import hypothesis
 import pytest
 from conftest import run_luigi
 
@@ -175,3 +176,51 @@ def test_range_daily_infers_completeness_from_one_listing():
     task = luigi_range.RangeDaily(of=DailyOnGlobFs, start=datetime.date(2015, 3, 1), stop=datetime.date(2015, 3, 10), now=_epoch(2015, 4, 1))
     assert [t.date.day for t in task.requires()] == [1, 3, 4, 6, 7, 8]
     assert GLOB_FS.calls == [("exists", "data/2015/03/0[1-9]"), ("listdir", "data/2015/03/0[1-9]")]
+
+
+class DivisibleByThree(luigi.Task):
+    date = luigi.DateParameter()
+
+    def complete(self):
+        return self.date.day % 3 == 0
+
+
+def _capture_range_events(cls):
+    events = []
+    for event in (luigi_range.RangeEvent.DELAY, luigi_range.RangeEvent.COMPLETE_COUNT, luigi_range.RangeEvent.COMPLETE_FRACTION):
+        cls.event_handler(event)(lambda family, value, event=event: events.append((event.rsplit(".", 1)[1], value)))
+    return events
+
+
+def test_reverse_with_zero_task_limit_requires_everything_newest_first():
+    events = _capture_range_events(luigi_range.RangeDailyBase)
+    task = luigi_range.RangeDailyBase(
+        of=DivisibleByThree, start=datetime.date(2015, 1, 1), days_back=10, reverse=True, task_limit=0, now=_epoch(2015, 4, 1, 10, 30)
+    )
+    assert [t.date for t in task.requires()] == [
+        datetime.date(2015, 4, 1), datetime.date(2015, 3, 31), datetime.date(2015, 3, 29), datetime.date(2015, 3, 28),
+        datetime.date(2015, 3, 26), datetime.date(2015, 3, 25), datetime.date(2015, 3, 23),
+    ]
+    assert events == [("delay", 10), ("count", 84), ("fraction", 84 / 91)]
+
+
+@hypothesis.settings(max_examples=200, deadline=None)
+@hypothesis.given(
+    start=hypothesis.strategies.datetimes(min_value=datetime.datetime(2000, 1, 1), max_value=datetime.datetime(2001, 1, 1)),
+    length=hypothesis.strategies.timedeltas(min_value=datetime.timedelta(0), max_value=datetime.timedelta(days=40)),
+    interval=hypothesis.strategies.sampled_from([1, 2, 5, 15, 30]),
+    kind=hypothesis.strategies.sampled_from(["daily", "hourly", "minutes"]),
+)
+def test_metric_grid_arithmetic_matches_enumeration(start, length, interval, kind):
+    if kind == "daily":
+        task = luigi_range.RangeDailyBase(of=Daily, start=datetime.date(2000, 1, 1))
+    elif kind == "hourly":
+        task = luigi_range.RangeHourlyBase(of=BulkHourly, start=datetime.datetime(2000, 1, 1))
+    else:
+        length = length / 40
+        task = luigi_range.RangeByMinutesBase(of=BulkHourly, start=datetime.datetime(2000, 1, 1), minutes_interval=interval)
+    stop = start + length
+    grid = task.finite_datetimes(start, stop)
+    point = grid[len(grid) // 2] if grid else None
+    expected_position = grid.index(point) if grid else 0
+    assert task._grid_count_and_position(start, stop, point) == (len(grid), expected_position)
