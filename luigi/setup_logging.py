@@ -78,15 +78,15 @@ class BaseLogging:
                 return False
 
             if cls._cli(opts):
-                logger.info("logging configured via special settings")
+                _log_configured("logging configured via special settings")
                 return True
 
             if cls._conf(opts):
-                logger.info("logging configured via *.conf file")
+                _log_configured("logging configured via *.conf file")
                 return True
 
             if cls._section(opts):
-                logger.info("logging configured via config section")
+                _log_configured("logging configured via config section")
                 return True
 
             configured = cls._default(opts)
@@ -94,8 +94,14 @@ class BaseLogging:
             cls._configured = False  # a failed setup (e.g. missing conf file) may be retried
             raise
         if configured:
-            logger.info("logging configured by default settings")
+            _log_configured("logging configured by default settings")
         return configured
+
+
+def _log_configured(message: str) -> None:
+    """Log on a freshly fetched ``luigi`` logger: the configuration just applied may have
+    replaced or disabled the logger object fetched before it."""
+    logging.getLogger("luigi").info(message)
 
 
 class DaemonLogging(BaseLogging):
