@@ -59,6 +59,10 @@ class _Flag(NamedTuple):
         return f"{prefix}{self.spec.task_name}.{self.spec.param_name}"
 
     @property
+    def dest(self) -> str:
+        return self.kwargs.get("dest") or self.option[2:].replace("-", "_")
+
+    @property
     def default(self) -> Any:
         """The value argparse leaves at ``dest`` when the option is absent."""
         return self.kwargs.get("default", _NATURAL_DEFAULTS.get(self.kwargs.get("action")))
@@ -85,7 +89,8 @@ class _FlagTable:
             kwargs = spec.param_obj._parser_kwargs(spec.param_name, spec.task_name)
             flag = _Flag("--" + name.replace("_", "-"), kwargs, spec, (i, 0))
             self.flags.append(flag)
-            self.defaults.setdefault(kwargs["dest"], flag.default)
+            self.defaults.setdefault(flag.dest, flag.default)
+        self._required = [flag for flag in self.flags if flag.kwargs.get("required")]
         index = sorted((flag.option, i) for i, flag in enumerate(self.flags))
         self._options = [option for option, _ in index]
         self._flag_numbers = [i for _, i in index]
@@ -105,7 +110,8 @@ class _FlagTable:
         return sorted(self.flags + self.root_flags(root_task), key=lambda flag: flag.position)
 
     def named_by(self, args: Sequence[str], root_task: str | None = None) -> list[_Flag]:
-        """The flags some token of ``args`` names exactly or abbreviates, in Luigi's order."""
+        """The flags some token of ``args`` names exactly or abbreviates, plus required ones (so
+        their absence is an error), in Luigi's order."""
         prefixes = [
             token.split("=", 1)[0]
             for token in args
@@ -118,8 +124,8 @@ class _FlagTable:
                 flag = self.flags[self._flag_numbers[i]]
                 found[flag.position] = flag
                 i += 1
-        for flag in self.root_flags(root_task):
-            if _named(flag.option, prefixes):
+        for flag in self._required + self.root_flags(root_task):
+            if flag.kwargs.get("required") or _named(flag.option, prefixes):
                 found[flag.position] = flag
         return [found[position] for position in sorted(found)]
 
@@ -180,7 +186,7 @@ def _working_parser(table: _FlagTable, args: Sequence[str], root_task: str | Non
     parser = _new_parser(_QuietParser)
     parser.set_defaults(**table.defaults)
     for flag in table.root_flags(root_task):
-        parser.set_defaults(**{flag.kwargs["dest"]: flag.default})
+        parser.set_defaults(**{flag.dest: flag.default})
     for flag in table.named_by(args, root_task):
         _add_flag(parser, flag, argparse.SUPPRESS)
     return parser  # type: ignore[return-value]

@@ -404,3 +404,34 @@ def test_working_parser_matches_full_parser(tasks):
             assert lean_known == outcome(lambda: full_parsers[None].parse_known_args(args)[0])
 
     check()
+
+
+def test_custom_parser_kwargs_are_honoured(capsys):
+    class ManyParameter(luigi.Parameter):
+        def _parser_kwargs(self, param_name, task_name=None):
+            return dict(super()._parser_kwargs(param_name, task_name), nargs="+")
+
+        def parse(self, x):
+            return ",".join(x) if isinstance(x, list) else x
+
+    class RequiredParameter(luigi.Parameter):
+        def _parser_kwargs(self, param_name, task_name=None):
+            return {"action": "store", "required": True}  # no dest: argparse derives it
+
+    class CliMany(luigi.Task):
+        items = ManyParameter(default="none")
+
+    with CmdlineParser.global_instance(["CliMany", "--items", "a", "b", "--CliMany-items", "c", "d"]) as cp:
+        assert cp.known_args.CliMany_items == ["c", "d"]
+        assert cp.get_task_obj().items == "a,b"
+        assert CliMany().items == "c,d"
+
+    class CliRequired(luigi.Task):
+        token = RequiredParameter(default="t")
+
+    with pytest.raises(SystemExit) as info:
+        CmdlineParser(["CliMany"])
+    assert info.value.code == 2
+    assert "error: the following arguments are required: --CliRequired-token" in capsys.readouterr().err
+    args = CmdlineParser(["CliMany", "--CliRequired-token", "v"]).known_args
+    assert args.CliRequired_token == "v"
