@@ -141,6 +141,9 @@ class _LineClearingFilter(logging.Filter):
         return True
 
 
+_active_display: ProgressDisplay | None = None
+
+
 def _is_tty(stream: Any) -> bool:
     try:
         return bool(stream.isatty())
@@ -171,6 +174,8 @@ class ProgressDisplay:
         self._thread = threading.Thread(target=self._loop, name="luigi-progress", daemon=True)
 
     def start(self) -> ProgressDisplay:
+        global _active_display
+        _active_display = self
         if self.is_tty:
             self._install_log_filters()
         self._thread.start()
@@ -178,9 +183,12 @@ class ProgressDisplay:
 
     def stop(self) -> None:
         """Stop the thread; on a terminal leave the final line on screen."""
+        global _active_display
         self._stopped.set()
         self._changed.set()
         self._thread.join()
+        if _active_display is self:
+            _active_display = None
         if self.is_tty:
             self._draw(final=True)
             self._remove_log_filters()
@@ -259,6 +267,8 @@ def attach(worker: Any, display: ProgressDisplay) -> None:
 
 def start_for_worker(worker: Any) -> ProgressDisplay | None:
     """Start a display for ``worker`` on stdout; ``None`` if the worker lacks the history lists."""
+    if _active_display is not None:  # a build nested in a running task: the outer line stays
+        return None
     histories = (getattr(worker, "_add_task_history", None), getattr(worker, "_get_work_response_history", None))
     if not all(isinstance(history, list) for history in histories):
         return None

@@ -196,3 +196,26 @@ def test_plain_log_lines_when_stdout_is_not_a_terminal(tmp_path):
             proc.kill()
             proc.wait()
     assert "| pending " in progress_line
+
+
+def test_only_one_display_at_a_time_so_nested_builds_stay_quiet():
+    factory = luigi.interface._WorkerSchedulerFactory()
+    outer_worker = factory.create_worker(factory.create_local_scheduler(), 1)
+    inner_worker = factory.create_worker(factory.create_local_scheduler(), 1)
+    outer = _progress.start_for_worker(outer_worker)
+    try:
+        assert outer is not None
+        assert _progress.start_for_worker(inner_worker) is None
+    finally:
+        outer.stop()
+    again = _progress.start_for_worker(inner_worker)
+    assert again is not None
+    again.stop()
+
+
+def test_display_is_skipped_for_workers_without_history_lists():
+    class NotAWorker:
+        _add_task_history = None
+        _get_work_response_history = None
+
+    assert _progress.start_for_worker(NotAWorker()) is None
