@@ -32,7 +32,7 @@ from typing import Any, TypeVar, Union
 
 from luigi import configuration, parameter
 from luigi.parameter import ParameterVisibility, UnconsumedParameterWarning  # noqa: F401 (re-exported)
-from luigi.task_register import Register, _raw_class_attribute
+from luigi.task_register import Register, _class_infos, _param_scans, _raw_class_attribute
 
 __all__ = [
     "Task",
@@ -124,13 +124,20 @@ def _overrides(cls: type, name: str) -> bool:
 
 
 def _scan_params(cls: type) -> list[tuple[str, Any]]:
-    """Every Parameter reachable as a class attribute, in creation order of the Parameter objects."""
+    """Every Parameter reachable as a class attribute, in creation order of the Parameter objects.
+
+    Cached per class (callers must not mutate the list).
+    """
+    params = _param_scans.get(cls)
+    if params is not None:
+        return params
     params = []
     for name in dir(cls):
         value = getattr(cls, name)
         if isinstance(value, Parameter):
             params.append((name, value))
     params.sort(key=lambda pair: pair[1]._counter)  # stable: shared objects keep alphabetical order
+    _param_scans[cls] = params
     return params
 
 
@@ -231,10 +238,9 @@ def _param_values(
 
 
 class _ClassInfo:
-    """Per-class introspection results, valid while ``Register._construction_generation`` is unchanged."""
+    """Per-class introspection results, cached until a parameter or hook of the class (or a base) changes."""
 
     __slots__ = (
-        "generation",
         "family",
         "params",
         "by_name",
@@ -246,7 +252,6 @@ class _ClassInfo:
     )
 
     def __init__(self, cls: type) -> None:
-        self.generation = Register._construction_generation
         self.family = cls.get_task_family()
         self.custom_values = _overrides(cls, "get_params") or _overrides(cls, "get_param_values")
         self.params = cls.get_params() if _overrides(cls, "get_params") else _scan_params(cls)
@@ -273,7 +278,6 @@ class _ClassInfo:
         return type.__call__(cls, *args, **kwargs)
 
 
-_class_infos: dict[type, _ClassInfo] = {}
 _handler_order: dict[tuple[Any, Any, Any], int] = {}
 _handler_counter = itertools.count()
 
@@ -378,14 +382,14 @@ class Task(metaclass=Register):
     @classmethod
     def _class_info(cls) -> _ClassInfo:
         info = _class_infos.get(cls)
-        if info is None or info.generation != Register._construction_generation:
+        if info is None:
             info = _class_infos[cls] = _ClassInfo(cls)
         return info
 
     @classmethod
     def get_params(cls) -> list[tuple[str, Any]]:
         """``(name, Parameter)`` pairs of the class, in creation order of the Parameter objects."""
-        return list(cls._class_info().params)
+        return list(_scan_params(cls))
 
     @classmethod
     def batch_param_names(cls) -> list[str]:

@@ -60,6 +60,22 @@ def _raw_class_attribute(cls: type, name: str) -> Any:
     return None
 
 
+# Per-class introspection results (``luigi.task._ClassInfo``) and parameter scans, dropped for a
+# class and its subclasses when one of their parameters or construction hooks is reassigned.
+_class_infos: dict[type, Any] = {}
+_param_scans: dict[type, list[tuple[str, Any]]] = {}
+
+
+def _forget_class_infos(cls: type) -> None:
+    """Drop cached introspection of ``cls`` and every subclass (they inherit its attributes)."""
+    stack = [cls]
+    while stack:
+        klass = stack.pop()
+        _class_infos.pop(klass, None)
+        _param_scans.pop(klass, None)
+        stack.extend(type.__subclasses__(klass))
+
+
 class _RegistrySnapshot(dict):
     """What ``_get_reg()`` returns: the family map plus the full class list it was built from.
 
@@ -81,9 +97,6 @@ class Register(abc.ABCMeta):
     _reg: list[type] = []
     AMBIGUOUS_CLASS = object()
 
-    # Bumped when a parameter or construction hook of any task class is reassigned; per-class
-    # introspection caches compare against it.
-    _construction_generation = 0
     # Bumped when something that shapes a family is reassigned; the name index compares against it.
     _family_generation = 0
     # (family generation, list object, number of classes indexed, family -> class, sorted names)
@@ -107,9 +120,9 @@ class Register(abc.ABCMeta):
         """Invalidate cached introspection if ``name`` affects parameters or families."""
         if name in _FAMILY_ATTRIBUTES:
             Register._family_generation += 1
-            Register._construction_generation += 1
+            _forget_class_infos(cls)
         elif name in _CONSTRUCTION_ATTRIBUTES or _is_parameter(value) or _is_parameter(_raw_class_attribute(cls, name)):
-            Register._construction_generation += 1
+            _forget_class_infos(cls)
 
     def __call__(cls, *args: Any, **kwargs: Any):
         """Return the cached instance for these parameter values, constructing it if needed."""

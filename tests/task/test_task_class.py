@@ -534,3 +534,41 @@ def test_dynamic_requirements():
     assert custom.complete() == "custom"
     assert custom._flat_requirements is None and custom._paths is None
     assert seen[0](Written("c")) is False  # the default checker calls task.complete()
+
+
+def test_parameter_added_to_a_base_reaches_cached_subclasses():
+    class Root(luigi.Task):
+        a = luigi.Parameter(default="a")
+
+    class Leaf(Root):
+        pass
+
+    assert Leaf().param_kwargs == {"a": "a"}
+    Root.extra = luigi.Parameter(default="e")
+    assert Leaf().param_kwargs == {"a": "a", "extra": "e"}
+    assert Leaf.get_param_names() == ["a", "extra"]
+
+
+def test_overridden_introspection_hooks_are_used():
+    class Custom(luigi.Task):
+        a = luigi.Parameter()
+        hidden_from_get_params = luigi.Parameter(default="h")
+
+        @classmethod
+        def get_params(cls):
+            return [p for p in super().get_params() if p[0] == "a"]
+
+        @classmethod
+        def get_param_values(cls, params, args, kwargs):
+            values = super().get_param_values(params, args, kwargs)
+            return [(name, value.upper()) for name, value in values]
+
+    t = Custom("x")
+    assert t.param_kwargs == {"a": "X"}
+    assert Custom("x") is t and Custom("X") is t
+
+
+def test_dataclass_transform_marker_for_type_checkers():
+    if sys.version_info >= (3, 11):
+        assert luigi.Task.__dataclass_transform__["kw_only_default"] is True
+        assert luigi.Task.__dataclass_transform__["field_specifiers"] == (luigi.Parameter,)
