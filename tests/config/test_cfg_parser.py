@@ -299,3 +299,13 @@ def test_undecodable_file_error_names_the_file(tmp_path):
         LuigiConfigParser.instance().read([str(bad)], encoding="utf-8")
     assert str(bad) in str(info.value)
     assert isinstance(info.value, configparser.Error)
+
+
+def test_class_add_config_path_skips_missing_files(tmp_path):
+    extra = tmp_path / "extra.cfg"
+    LuigiConfigParser.add_config_path(str(extra))  # no existence check at class level
+    assert LuigiConfigParser._config_paths[-1] == str(extra)
+    assert not get_config().has_section("s")
+    extra.write_text("[s]\na = 1\n")
+    assert LuigiConfigParser.reload() == [str(extra)]
+    assert get_config().get("s", "a") == "1"

@@ -125,3 +125,15 @@ def test_loader_disabled_when_nothing_imports(monkeypatch):
     for name in ("tomllib", "tomli", "toml"):
         monkeypatch.setitem(sys.modules, name, None)
     assert toml_module._find_toml_loader() == (None, ())
+
+
+def test_class_add_config_path_and_reload(tmp_path):
+    extra = tmp_path / "extra.toml"
+    extra.write_text("[s]\na = 1\nb = 2\n")
+    LuigiTomlParser.add_config_path(str(extra))
+    config = LuigiTomlParser.instance()
+    assert LuigiTomlParser._config_paths[-1] == str(extra)
+    assert config.get("s", "b") == 2
+    extra.write_text("[s]\na = 3\n")
+    assert config.reload() == {"s": {"a": 3}}  # TOML reload starts from scratch
+    assert not config.has_option("s", "b")
