@@ -18,6 +18,11 @@ __all__ = ["DateInterval", "Date", "Week", "Month", "Year", "Custom"]
 _ONE_DAY = datetime.timedelta(days=1)
 
 
+def _iso_day(d: datetime.date) -> str:
+    # Explicit padding: strftime("%Y") writes year 999 as "999", which would not parse back.
+    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
+
+
 class DateInterval:
     """Base of all intervals: iteration, containment, ordering and navigation by ``from_date``."""
 
@@ -124,7 +129,7 @@ class Date(DateInterval):
         super().__init__(date_a, date_a + _ONE_DAY)
 
     def to_string(self) -> str:
-        return self.date_a.strftime("%Y-%m-%d")
+        return _iso_day(self.date_a)
 
     @classmethod
     def from_date(cls, d: datetime.date) -> Date:
@@ -150,7 +155,7 @@ class Week(DateInterval):
 
     def to_string(self) -> str:
         year, week = self.date_a.isocalendar()[:2]
-        return f"{year}-W{week:02d}"
+        return f"{year:04d}-W{week:02d}"
 
     @classmethod
     def from_date(cls, d: datetime.date) -> Week:
@@ -173,7 +178,7 @@ class Month(DateInterval):
         super().__init__(date_a, date_b)
 
     def to_string(self) -> str:
-        return self.date_a.strftime("%Y-%m")
+        return f"{self.date_a.year:04d}-{self.date_a.month:02d}"
 
     @classmethod
     def from_date(cls, d: datetime.date) -> Month:
@@ -194,7 +199,7 @@ class Year(DateInterval):
         super().__init__(datetime.date(y, 1, 1), datetime.date(y + 1, 1, 1))
 
     def to_string(self) -> str:
-        return self.date_a.strftime("%Y")
+        return f"{self.date_a.year:04d}"
 
     @classmethod
     def from_date(cls, d: datetime.date) -> Year:
@@ -211,7 +216,7 @@ class Custom(DateInterval):
     _pattern = re.compile(r"(\d\d\d\d)-(\d\d)-(\d\d)-(\d\d\d\d)-(\d\d)-(\d\d)")
 
     def to_string(self) -> str:
-        return "-".join(d.strftime("%Y-%m-%d") for d in (self.date_a, self.date_b))
+        return f"{_iso_day(self.date_a)}-{_iso_day(self.date_b)}"
 
     @classmethod
     def parse(cls, s: str) -> Custom | None:

@@ -104,3 +104,16 @@ def test_base_class_is_abstract():
         str(base)
     with pytest.raises(NotImplementedError):
         di.DateInterval.parse("2012")
+
+
+def test_years_below_1000_are_zero_padded_and_parse_back():
+    for interval in (
+        di.Year(999),
+        di.Month(999, 5),
+        di.Week(999, 5),
+        di.Date(999, 5, 6),
+        di.Custom(D(5, 1, 1), D(999, 1, 1)),
+    ):
+        text = str(interval)
+        assert text.startswith("0")
+        assert type(interval).parse(text) == interval

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import warnings
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -29,8 +30,9 @@ def round_trip(param, value):
     return normalized
 
 
-years = st.integers(min_value=1000, max_value=9998)
+years = st.integers(min_value=1, max_value=9998)
 dates = st.dates(min_value=datetime.date(1000, 1, 1), max_value=datetime.date(9998, 12, 31))  # intervals end in range
+interval_dates = st.dates(max_value=datetime.date(9998, 12, 31))
 datetimes = st.datetimes(min_value=datetime.datetime(1000, 1, 1))
 json_scalars = st.none() | st.booleans() | st.integers() | st.text() | st.floats(allow_nan=False, allow_infinity=False)
 json_values = st.recursive(
@@ -122,14 +124,14 @@ def test_choice_list(values):
 @relaxed
 @given(
     st.one_of(
-        dates.map(di.Date.from_date),
-        dates.filter(lambda d: d.year > 1000).map(di.Week.from_date),
-        dates.map(di.Month.from_date),
+        interval_dates.map(di.Date.from_date),
+        interval_dates.map(di.Week.from_date),
+        interval_dates.map(di.Month.from_date),
         years.map(di.Year),
-        st.tuples(dates, dates).map(lambda pair: di.Custom(*pair)),
+        st.tuples(interval_dates, interval_dates).map(lambda pair: di.Custom(*pair)),
     )
 )
-def test_date_interval(value):
+def test_date_interval(value):  # years below 1000 included
     param = luigi.DateIntervalParameter()
     parsed = param.parse(param.serialize(value))
     assert type(parsed) is type(value) and parsed == value
@@ -157,3 +159,27 @@ def test_optional_date(value):
 @given(st.none() | st.dictionaries(st.text(), json_scalars, max_size=4))
 def test_optional_dict(value):
     round_trip(luigi.OptionalDictParameter(), value)
+
+
+@relaxed
+@given(st.text(alphabet="0123456789 .-+PTWDHMSwdhmsecondayinfra,", max_size=20))
+def test_time_delta_parse_of_any_text_yields_a_delta_or_a_parameter_error(text):
+    param = luigi.TimeDeltaParameter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = param.parse(text)
+    except luigi.parameter.ParameterException as error:
+        assert str(error) == f"Invalid time delta - could not parse {text}"
+    else:
+        assert isinstance(value, datetime.timedelta)
+
+
+@relaxed
+@given(st.text(alphabet="0123456789-W", max_size=22))
+def test_date_interval_parse_of_any_text_yields_an_interval_or_a_value_error(text):
+    try:
+        value = luigi.DateIntervalParameter().parse(text)
+    except ValueError:
+        return
+    assert isinstance(value, di.DateInterval) and str(value) == text
