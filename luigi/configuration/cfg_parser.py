@@ -8,11 +8,9 @@ import os
 import re
 import warnings
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any
 
 from .base_parser import BaseParser, ConfigFileError
-
-_T = TypeVar("_T")
 
 
 class InterpolationMissingEnvvarError(configparser.InterpolationError):
@@ -80,6 +78,25 @@ def _warn_dashed(section: str, alias: str, option: str, stacklevel: int) -> None
         DeprecationWarning,
         stacklevel=stacklevel + 1,
     )
+
+
+def _typed_getter(convert: Callable[[Any, str], Any], type_name: str) -> Callable[..., Any]:
+    """A ``(parser, section, option, **kwargs)`` getter converting the interpolated value; bad
+    text raises ``ValueError`` naming the section, option and value."""
+
+    def getter(parser: configparser.ConfigParser, section: str, option: str, **kwargs: Any) -> Any:
+        value = configparser.ConfigParser.get(parser, section, option, **kwargs)
+        try:
+            return convert(parser, value)
+        except ValueError as exc:
+            raise ValueError(f"Configuration [{section}] {option}={value!r} is not a valid {type_name}: {exc}") from exc
+
+    return getter
+
+
+_get_int = _typed_getter(lambda parser, value: int(value), "integer")
+_get_float = _typed_getter(lambda parser, value: float(value), "float")
+_get_boolean = _typed_getter(lambda parser, value: parser._convert_to_boolean(value), "boolean")
 
 
 class LuigiConfigParser(BaseParser, configparser.ConfigParser):
@@ -167,33 +184,17 @@ class LuigiConfigParser(BaseParser, configparser.ConfigParser):
             return configparser.ConfigParser.get(self, section, option, **kwargs)
         return self._get_with_default(configparser.ConfigParser.get, section, option, default, **kwargs)
 
-    def _typed(self, convert: Callable[[str], _T], type_name: str) -> Callable[..., _T]:
-        """A raw-value getter that converts with ``convert`` and names the option on bad text."""
-
-        def getter(parser: LuigiConfigParser, section: str, option: str, **kwargs: Any) -> _T:
-            value = configparser.ConfigParser.get(parser, section, option, **kwargs)
-            try:
-                return convert(value)
-            except ValueError as exc:
-                raise ValueError(
-                    f"Configuration [{section}] {option}={value!r} is not a valid {type_name}: {exc}"
-                ) from exc
-
-        return getter
-
     def getint(self, section: str, option: str, default: Any = NO_DEFAULT, **kwargs: Any) -> Any:  # type: ignore[override]
         """Option as ``int``; a missing option returns ``default`` if it is ``None`` or an int."""
-        return self._get_with_default(self._typed(int, "integer"), section, option, default, int, **kwargs)
+        return self._get_with_default(_get_int, section, option, default, int, **kwargs)
 
     def getfloat(self, section: str, option: str, default: Any = NO_DEFAULT, **kwargs: Any) -> Any:  # type: ignore[override]
         """Option as ``float``; a missing option returns ``default`` if it is ``None`` or a float."""
-        return self._get_with_default(self._typed(float, "float"), section, option, default, float, **kwargs)
+        return self._get_with_default(_get_float, section, option, default, float, **kwargs)
 
     def getboolean(self, section: str, option: str, default: Any = NO_DEFAULT, **kwargs: Any) -> Any:  # type: ignore[override]
         """Option as ``bool`` (yes/no, true/false, on/off, 1/0); missing → ``default`` if None or bool."""
-        return self._get_with_default(
-            self._typed(self._convert_to_boolean, "boolean"), section, option, default, bool, **kwargs
-        )
+        return self._get_with_default(_get_boolean, section, option, default, bool, **kwargs)
 
     def has_option(self, section: str | None, option: str) -> bool:  # type: ignore[override]
         """Stock ``has_option`` with the underscore-first, dashed-fallback (warning) lookup."""
@@ -213,8 +214,7 @@ class LuigiConfigParser(BaseParser, configparser.ConfigParser):
         except configparser.NoSectionError:
             return {}
         defaults = self.defaults()
-        convert = self._typed(int, "integer")
-        return {key: convert(self, section, key) for key, _ in items if key not in defaults}
+        return {key: _get_int(self, section, key) for key, _ in items if key not in defaults}
 
     def set(self, section: str, option: str, value: Any = None) -> None:  # type: ignore[override]
         """Set a value, creating the section when needed (values must be strings)."""
