@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import collections
 import collections.abc
-import contextlib
 import datetime
 import functools
 import getpass
@@ -47,7 +46,7 @@ from typing import Any, Callable, Iterator
 from luigi import notifications
 from luigi._worker import proctree
 from luigi._worker.parallel import ParallelChecker
-from luigi._worker.queues import ForwardedCall, ResultQueue
+from luigi._worker.queues import ForwardedCall, ResultQueue, current_pid
 from luigi.event import Event
 from luigi.parameter import (
     BoolParameter,
@@ -80,7 +79,17 @@ def _is_external(task: Task) -> bool:
 
 
 def _get_retry_policy_dict(task: Task) -> dict:
-    return RetryPolicy(task.retry_count, task.disable_hard_timeout, task.disable_window)._asdict()
+    key = (task.retry_count, task.disable_hard_timeout, task.disable_window)
+    try:
+        policy = _retry_policy_dicts.get(key)
+    except TypeError:  # unhashable override: no caching
+        return RetryPolicy(*key)._asdict()
+    if policy is None:
+        policy = _retry_policy_dicts[key] = RetryPolicy(*key)._asdict()
+    return dict(policy)
+
+
+_retry_policy_dicts: dict[tuple, dict] = {}
 
 
 class TaskException(Exception):
@@ -312,20 +321,36 @@ class TaskProcess(multiprocessing.Process):
         check_complete_on_run: bool = False,
         task_completion_cache: Any = None,
     ) -> None:
-        super().__init__()
-        self.task = task
-        self.worker_id = worker_id
-        self.result_queue = result_queue
-        self.status_reporter = status_reporter
         task_timeout = getattr(task, "worker_timeout", None)
         self.worker_timeout = task_timeout if task_timeout is not None else worker_timeout
         self.timeout_time = time.time() + self.worker_timeout if self.worker_timeout else None
         self.use_multiprocessing = use_multiprocessing or self.timeout_time is not None
+        if self.use_multiprocessing:
+            super().__init__()
+        else:
+            self._init_unstarted_state()
+        self.task = task
+        self.worker_id = worker_id
+        self.result_queue = result_queue
+        self.status_reporter = status_reporter
         self.check_unfulfilled_deps = check_unfulfilled_deps
         self.check_complete_on_run = check_complete_on_run
         self.task_completion_cache = task_completion_cache
         self.check_complete = functools.partial(check_complete_cached, completion_cache=task_completion_cache)
         self.result_sent = False
+
+    def _init_unstarted_state(self) -> None:
+        """What ``Process.__init__`` sets, minus its per-instance naming and bookkeeping costs,
+        for the common case of a task run in the worker's own process. ``start()`` completes it."""
+        self.__dict__.update(_UNSTARTED_PROCESS_STATE)
+        self._config = dict(self._config)
+        self._parent_pid = current_pid()
+        self._lightweight = True
+
+    def start(self) -> None:
+        if self.__dict__.pop("_lightweight", False):
+            multiprocessing.Process.__init__(self)
+        super().start()
 
     def _missing_dependencies(self) -> list[str]:
         missing = []
@@ -355,9 +380,10 @@ class TaskProcess(multiprocessing.Process):
 
     def run(self) -> None:
         global _child_result_queue
-        logger.info("[pid %s] Worker %s running   %s", os.getpid(), self.worker_id, self.task)
+        pid = os.getpid()
+        logger.info("[pid %s] Worker %s running   %s", pid, self.worker_id, self.task)
         if self.use_multiprocessing:
-            random.seed(os.getpid() * time.time())
+            random.seed(pid * time.time())
             _child_result_queue = self.result_queue if isinstance(self.result_queue, ResultQueue) else None
         status = FAILED
         expl: Any = ""
@@ -391,11 +417,11 @@ class TaskProcess(multiprocessing.Process):
                 else:
                     raise TaskException("Task finished running, but complete() is still returning false.")
             if new_deps:
-                logger.info("[pid %s] Worker %s new requirements      %s", os.getpid(), self.worker_id, self.task)
+                logger.info("[pid %s] Worker %s new requirements      %s", pid, self.worker_id, self.task)
             elif status == DONE:
                 self.task.trigger_event(Event.PROCESSING_TIME, self.task, time.time() - t0)
                 expl = self.task.on_success()
-                logger.info("[pid %s] Worker %s done      %s", os.getpid(), self.worker_id, self.task)
+                logger.info("[pid %s] Worker %s done      %s", pid, self.worker_id, self.task)
                 self.task.trigger_event(Event.SUCCESS, self.task)
         except KeyboardInterrupt:
             raise
@@ -418,15 +444,37 @@ class TaskProcess(multiprocessing.Process):
         """Terminate this process and its subprocesses."""
         return self._recursive_terminate()
 
-    @contextlib.contextmanager
-    def _forward_attributes(self) -> Iterator[None]:
-        for reporter_attr, task_attr in self.forward_reporter_attributes.items():
-            setattr(self.task, task_attr, getattr(self.status_reporter, reporter_attr))
-        try:
-            yield
-        finally:
-            for task_attr in self.forward_reporter_attributes.values():
-                setattr(self.task, task_attr, None)
+    def _forward_attributes(self) -> _ForwardedAttributes:
+        """Context manager exposing the reporter's methods on the task while ``run()`` executes."""
+        return _ForwardedAttributes(self.task, self.status_reporter, self.forward_reporter_attributes)
+
+
+class _ForwardedAttributes:
+    """Sets ``task.<attr> = reporter.<method>`` on entry and resets them all to ``None`` on exit."""
+
+    __slots__ = ("task", "reporter", "mapping")
+
+    def __init__(self, task: Task, reporter: Any, mapping: dict) -> None:
+        self.task = task
+        self.reporter = reporter
+        self.mapping = mapping
+
+    def __enter__(self) -> None:
+        task, reporter = self.task, self.reporter
+        for reporter_attr, task_attr in self.mapping.items():
+            setattr(task, task_attr, getattr(reporter, reporter_attr))
+
+    def __exit__(self, *exc_info: Any) -> None:
+        task = self.task
+        for task_attr in self.mapping.values():
+            setattr(task, task_attr, None)
+
+
+_UNSTARTED_PROCESS_STATE = {
+    key: value
+    for key, value in vars(multiprocessing.Process(name="TaskProcess")).items()
+    if key in ("_identity", "_config", "_parent_name", "_popen", "_closed", "_target", "_args", "_kwargs", "_name")
+}
 
 
 class ContextManagedTaskProcess(TaskProcess):
@@ -1295,4 +1343,10 @@ class Worker:
 
 def _json_expl(expl: Any) -> str:
     """JSON-encode an explanation; values JSON cannot represent are encoded as their ``str``."""
-    return json.dumps(expl, default=str)
+    try:
+        return json.dumps(expl)
+    except (TypeError, ValueError):
+        try:
+            return json.dumps(expl, default=str)
+        except ValueError:  # circular structure
+            return json.dumps(str(expl))

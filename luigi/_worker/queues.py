@@ -21,6 +21,21 @@ import threading
 import time
 from typing import Any, Iterable
 
+_pid = os.getpid()
+
+
+def _refresh_pid() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_refresh_pid)
+
+
+def current_pid() -> int:
+    """``os.getpid()`` without a system call per use (kept right across fork)."""
+    return _pid
+
 
 class ForwardedCall:
     """A scheduler method call made in a task subprocess, to be replayed by the worker."""
@@ -52,7 +67,7 @@ class ResultQueue:
     """
 
     def __init__(self) -> None:
-        self._owner_pid = os.getpid()
+        self._owner_pid = current_pid()
         self._local: collections.deque = collections.deque()
         self._mp: Any = None
         self._lock = threading.Lock()
@@ -72,7 +87,7 @@ class ResultQueue:
     # -- helpers -----------------------------------------------------------------------------------
     def in_child(self) -> bool:
         """True when called from a process other than the one that created the queue."""
-        return os.getpid() != self._owner_pid
+        return _pid != self._owner_pid
 
     def prepare_for_children(self) -> None:
         """Create the inter-process channel (idempotent); call before starting a subprocess."""
@@ -82,7 +97,7 @@ class ResultQueue:
                     self._mp = multiprocessing.Queue()
 
     def _is_local_put(self) -> bool:
-        if os.getpid() != self._owner_pid:
+        if _pid != self._owner_pid:
             return False
         consumer = self._consumer
         return consumer is None or consumer is threading.current_thread()
