@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import configparser
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from luigi.freezing import recursively_freeze
@@ -94,12 +94,12 @@ class LuigiTomlParser(BaseParser, configparser.ConfigParser):
 
     def get(self, section: str, option: str, default: Any = NO_DEFAULT, **kwargs: Any) -> Any:  # type: ignore[override]
         """The native TOML value; ``KeyError`` when missing and no ``default`` is given."""
-        try:
-            return self.data[section][option]
-        except KeyError:
-            if default is self.NO_DEFAULT:
-                raise
-            return default
+        table = self.data.get(section)
+        if isinstance(table, Mapping) and option in table:
+            return table[option]
+        if default is self.NO_DEFAULT:
+            raise KeyError(option if section in self.data else section)
+        return default
 
     def getboolean(self, section: str, option: str, default: Any = NO_DEFAULT) -> Any:  # type: ignore[override]
         """Same as ``get``: TOML values are already typed."""
@@ -123,7 +123,8 @@ class LuigiTomlParser(BaseParser, configparser.ConfigParser):
 
     def has_option(self, section: str, option: str) -> bool:  # type: ignore[override]
         """Whether ``[section] option`` exists (exact key)."""
-        return section in self.data and option in self.data[section]
+        table = self.data.get(section)
+        return isinstance(table, Mapping) and option in table
 
     def __getitem__(self, name: str) -> Any:
         """The table ``name`` (``KeyError`` when absent); used for the ``[logging]`` dictConfig."""

@@ -137,3 +137,18 @@ def test_class_add_config_path_and_reload(tmp_path):
     extra.write_text("[s]\na = 3\n")
     assert config.reload() == {"s": {"a": 3}}  # TOML reload starts from scratch
     assert not config.has_option("s", "b")
+
+
+def test_top_level_values_are_not_tables(tmp_path):
+    path = tmp_path / "top.toml"
+    path.write_text('title = "x"\n[s]\na = 1\n')
+    parser = LuigiTomlParser()
+    parser.read([str(path)])
+    assert parser.get("title", "a", "dflt") == "dflt"
+    assert not parser.has_option("title", "a")
+    with pytest.raises(KeyError) as info:
+        parser.get("title", "a")
+    assert info.value.args == ("a",)
+    with pytest.raises(KeyError) as info:
+        parser.get("nosection", "a")
+    assert info.value.args == ("nosection",)
