@@ -237,31 +237,29 @@ class CmdlineParser:
             self.known_args = self._parse_for_root_task(table, root_task, help_all, args)
         except (SystemExit, TaskClassException):
             if rejected_by is not None:
-                rejected_by.parse_known_args(args)  # Luigi's verdict: print that error, exit 2
+                _make_parser(rejected_by).parse_known_args(args)  # Luigi's verdict: print it, exit 2
             raise
 
     @staticmethod
-    def _parse_known(table: _FlagTable, args: list[str]) -> tuple[argparse.Namespace, argparse.ArgumentParser | None]:
+    def _parse_known(table: _FlagTable, args: list[str]) -> tuple[argparse.Namespace, _FlagTable | None]:
         """Preliminary ``parse_known_args`` (unknown flags ignored) to find ``--module``, help
         flags and the root task.
 
         Luigi exits here when an abbreviation is ambiguous, which breaks a root task's short flag
         such as ``--p`` (an exact flag only once the root task is known). So such arguments are
-        re-read without abbreviations; the returned parser is then the one whose error is
-        reported if the command line still fails later. Other errors print usage and exit 2.
+        re-read without abbreviations, and the flag table whose error must be reported if the
+        command line still fails later is returned too. Other errors print usage and exit 2.
         """
         parser = _working_parser(table, args)
         try:
             return parser.parse_known_args(args)[0], None
         except _DeferredParseError:
             pass
-        reporter = _make_parser(table)
         parser.allow_abbrev = False
         try:
-            known = parser.parse_known_args(args)[0]
+            return parser.parse_known_args(args)[0], table
         except _DeferredParseError:
-            return reporter.parse_known_args(args)[0], None  # prints the error and exits 2
-        return known, reporter
+            return _make_parser(table).parse_known_args(args)[0], None  # prints the error, exits 2
 
     @staticmethod
     def _parse_for_root_task(
