@@ -111,6 +111,7 @@ def _decode(kind: int, content: bytes) -> Any:
     return content if kind == _BYTES else pickle.loads(content)
 
 
+_creation_lock = threading.Lock()
 _live_stores: weakref.WeakValueDictionary[int, SharedMockStore] = weakref.WeakValueDictionary()
 # Connections inherited through fork: SQLite forbids using or closing them in the child.
 _inherited_connections: list[sqlite3.Connection] = []
@@ -314,13 +315,19 @@ class SharedMockStore(MutableMapping):
 
 
 def _before_fork() -> None:
+    _creation_lock.acquire()
     for store in list(_live_stores.values()):
         store._before_fork()
 
 
 def _after_fork(in_child: bool) -> None:
+    global _creation_lock
     for store in list(_live_stores.values()):
         store._after_fork(in_child)
+    if in_child:
+        _creation_lock = threading.Lock()
+    else:
+        _creation_lock.release()
 
 
 os.register_at_fork(
@@ -337,9 +344,13 @@ class MockFileSystem(FileSystem):
 
     def get_all_data(self) -> MutableMapping:
         """The shared *path -> bytes* mapping (created on first use)."""
-        if MockFileSystem._data is None:
-            MockFileSystem._data = SharedMockStore(_next_store_path())
-        return MockFileSystem._data
+        data = MockFileSystem._data
+        if data is None:
+            with _creation_lock:  # two threads must not create two different stores
+                if MockFileSystem._data is None:
+                    MockFileSystem._data = SharedMockStore(_next_store_path())
+                data = MockFileSystem._data
+        return data
 
     def get_data(self, fn: Any) -> Any:
         """Content stored at ``fn``; ``KeyError`` if missing."""
