@@ -207,9 +207,10 @@ class Scheduler:
         if self._config.batch_emails:
             self._email_batcher.update()
 
-    def _update_worker(self, worker_id: str, worker_reference: Any = None, get_work: bool = False) -> Worker:
+    def _update_worker(self, worker_id: str, worker_reference: Any = None, get_work: bool = False,
+                       now: float | None = None) -> Worker:
         worker = self._state.get_worker(worker_id)
-        worker.update(worker_reference, get_work=get_work, now=self._now())
+        worker.update(worker_reference, get_work=get_work, now=self._now() if now is None else now)
         self._state.touch_worker(worker)
         return worker
 
@@ -230,8 +231,12 @@ class Scheduler:
                     stack.append((dep, new_priority))
 
     def _generate_retry_policy(self, task_retry_policy_dict: dict | None) -> RetryPolicy:
-        merged = self._config._get_retry_policy()._asdict()
-        merged.update({k: v for k, v in (task_retry_policy_dict or {}).items() if v is not None})
+        overrides = {k: v for k, v in (task_retry_policy_dict or {}).items() if v is not None}
+        base = self._config._get_retry_policy()
+        if not overrides:
+            return base
+        merged = base._asdict()
+        merged.update(overrides)
         return RetryPolicy(**merged)
 
     @rpc_method()
@@ -278,10 +283,10 @@ class Scheduler:
         assert worker is not None
         worker_id = worker
         state = self._state
-        worker = self._update_worker(worker_id)
+        now = self._now()
+        worker = self._update_worker(worker_id, now=now)
         resources = {} if resources is None else resources.copy()
         retry_policy = self._generate_retry_policy(retry_policy_dict or {})
-        now = self._now()
 
         task = state._tasks.get(task_id)
         if task is None:
@@ -290,63 +295,65 @@ class Scheduler:
             task = self._make_task(task_id=task_id, status=PENDING, deps=deps, resources=resources, priority=priority,
                                    family=family, module=module, params=params,
                                    param_visibilities=param_visibilities, now=now)
-            state._tasks[task_id] = task
-            state.touch_task(task)
+            state.add_task_record(task)
         elif task.status != RUNNING and not worker.enabled:
             return
 
         if status == PENDING and task.status == DONE and now - task.updated < self._config.stable_done_cooldown_secs:
             return
 
-        self._fill_in_details(task, family, module, params, param_visibilities)
-        if batch_id is not None:
-            task.batch_id = batch_id
-        if status == RUNNING and not task.worker_running:
-            task.worker_running = worker_id
-            if batch_id:
-                members = state.get_batch_running_tasks(batch_id)
-                if members:
-                    task.resources_running = dict(getattr(members[0], "resources_running", None) or {})
-            task.time_running = now
-        if accepts_messages is not None:
-            task.accepts_messages = accepts_messages
-        if tracking_url is not None or task.status != RUNNING:
-            task.tracking_url = tracking_url
-            self._copy_to_batch(task, "tracking_url", tracking_url)
-        if batchable is not None:
-            task.batchable = batchable
-        if task.remove is not None:
-            task.remove = None
-        if expl is not None:
-            task.expl = expl
-            self._copy_to_batch(task, "expl", expl)
+        state.defer_refresh(task)
+        try:
+            self._fill_in_details(task, family, module, params, param_visibilities)
+            if batch_id is not None:
+                task.batch_id = batch_id
+            if status == RUNNING and not task.worker_running:
+                task.worker_running = worker_id
+                if batch_id:
+                    members = state.get_batch_running_tasks(batch_id)
+                    if members:
+                        task.resources_running = dict(getattr(members[0], "resources_running", None) or {})
+                task.time_running = now
+            if accepts_messages is not None:
+                task.accepts_messages = accepts_messages
+            if tracking_url is not None or task.status != RUNNING:
+                task.tracking_url = tracking_url
+                self._copy_to_batch(task, "tracking_url", tracking_url)
+            if batchable is not None:
+                task.batchable = batchable
+            if task.remove is not None:
+                task.remove = None
+            if expl is not None:
+                task.expl = expl
+                self._copy_to_batch(task, "expl", expl)
 
-        running_elsewhere = task.status in (RUNNING, BATCH_RUNNING) and (
-            status not in (DONE, FAILED, RUNNING) or task.worker_running != worker_id)
-        if not running_elsewhere or new_deps:
-            if status != task.status or status == PENDING:
-                self._update_task_history(task, status)
-            state.set_status(task, PENDING if status == SUSPENDED else status, self._config)
+            running_elsewhere = task.status in (RUNNING, BATCH_RUNNING) and (
+                status not in (DONE, FAILED, RUNNING) or task.worker_running != worker_id)
+            if not running_elsewhere or new_deps:
+                if status != task.status or status == PENDING:
+                    self._update_task_history(task, status)
+                state.set_status(task, PENDING if status == SUSPENDED else status, self._config)
 
-        if status == FAILED and self._config.batch_emails:
-            self._batch_failure_email(task, worker_id, family, expl, owners)
+            if status == FAILED and self._config.batch_emails:
+                self._batch_failure_email(task, worker_id, family, expl, owners)
 
-        if deps is not None:
-            task.deps = set(deps)
-        if new_deps is not None:
-            task.deps.update(new_deps)
-        task.resources = resources
+            if deps is not None:
+                task.deps = set(deps)
+            if new_deps is not None:
+                task.deps.update(new_deps)
+            task.resources = resources
 
-        if worker.enabled and not assistant:
-            task.stakeholders.add(worker_id)
-            self._add_dep_stakeholders(task, worker_id, priority, now)
-        self._update_priority(task, priority, worker_id)
-        task.retry_policy = retry_policy
-        if runnable and status != FAILED and worker.enabled:
-            task.workers.add(worker_id)
-            worker.tasks.add(task)
-            task.runnable = True
-        state.touch_task(task)
+            if worker.enabled and not assistant:
+                task.stakeholders.add(worker_id)
+                self._add_dep_stakeholders(task, worker_id, priority, now)
+            self._update_priority(task, priority, worker_id)
+            task.retry_policy = retry_policy
+            if runnable and status != FAILED and worker.enabled:
+                task.workers.add(worker_id)
+                worker.tasks.add(task)
+                task.runnable = True
+        finally:
+            state.end_deferred_refresh(task)
 
     @staticmethod
     def _fill_in_details(task: Task, family: str, module: str | None, params: dict | None,
@@ -735,9 +742,9 @@ class Scheduler:
                 slot = state._index.peek_slot(entry["name"])
                 running = list(slot.running.values()) if slot is not None else []
                 entry["num_running"] = len(running)
-                entry["running"] = {task.id: self._serialize_task(task.id, include_deps=False) for task in running}
                 entry["num_pending"] = len(slot.by_status.get(PENDING, ())) if slot is not None else 0
                 entry["num_uniques"] = slot.unique.get(PENDING, 0) if slot is not None else 0
+                entry["running"] = {task.id: self._serialize_task(task.id, include_deps=False) for task in running}
         return workers
 
     @rpc_method()

@@ -31,11 +31,28 @@ from luigi._scheduler.constants import BATCH_RUNNING, DISABLED, DONE, FAILED, PE
 _COUNTED = (PENDING, FAILED)
 
 
+_EMPTY: frozenset = frozenset()
+
+
 class _Snap:
-    """Fields of one task as last seen by the indexes."""
+    """Fields of one task as last seen by the indexes (a fresh one matches no real task)."""
 
     __slots__ = ("status", "seq", "deps", "gkey", "ready", "workers", "newest", "stake", "has_res",
                  "family", "worker_running", "batch_id")
+
+    def __init__(self) -> None:
+        self.status = None
+        self.seq = 0
+        self.deps = _EMPTY
+        self.gkey = None
+        self.ready = False
+        self.workers = _EMPTY
+        self.newest = None
+        self.stake = _EMPTY
+        self.has_res = False
+        self.family = None
+        self.worker_running = None
+        self.batch_id = None
 
 
 class WorkerSlot:
@@ -72,8 +89,8 @@ class StateIndex:
         self.rdeps: dict[str, set] = {}
         self.unready: dict[str, int] = {}
         self.workers: dict[str, WorkerSlot] = {}
-        self.global_heap: list = []
-        self.family_heaps: dict[str, list] = defaultdict(list)
+        self.global_heap: list | None = None  # built on first use (see ensure_global_heap)
+        self.family_heaps: dict[str, list] = {}  # only families somebody batches (ensure_family_heap)
         self.batches: dict[Any, dict] = defaultdict(dict)
         self.orphans: set = set()  # ids whose stakeholders became empty (prune schedules removal)
         self.n_ready = 0
@@ -99,102 +116,137 @@ class StateIndex:
         snap = self.snaps.get(task_id)
         return None if snap is None else snap.gkey
 
-    def worker_listed(self, task_id: str, worker_id: str) -> bool:
-        snap = self.snaps.get(task_id)
-        return snap is not None and worker_id in snap.workers
-
-    def _done(self, task_id: str) -> bool:
-        snap = self.snaps.get(task_id)
-        return snap is not None and snap.status == DONE
-
     # ------------------------------------------------------------------ refresh
     def refresh(self, task: Any) -> None:
-        """Bring every index in line with ``task``'s current fields. O(|workers| + changes)."""
+        """Bring every index in line with ``task``'s current fields.
+
+        The snapshot is updated in place and each index is touched only when the fields it
+        depends on changed. O(|workers| + changed deps + dependents whose readiness flips).
+        """
         tid = task.id
-        old = self.snaps.get(tid)
+        snap = self.snaps.get(tid)
+        if snap is None:
+            snap = self.snaps[tid] = _Snap()
+            fresh = True
+        else:
+            fresh = False
+        old_status = snap.status
         status = task.status
-        new = _Snap()
-        new.status = status
-        if old is None or old.status != status:
-            if old is not None:
-                self.status_tasks[old.status].pop(tid, None)
+        status_changed = status != old_status
+        if status_changed:
+            if not fresh:
+                self.status_tasks[old_status].pop(tid, None)
             self.status_tasks[status][tid] = task
             self._seq += 1
-            new.seq = self._seq
             self.version += 1
-        else:
-            new.seq = old.seq
-        self._refresh_deps(tid, task.deps, old, new)
-        was_done = old is not None and old.status == DONE
-        now_done = status == DONE
-        dependents = self.rdeps.get(tid, ()) if was_done != now_done else ()
-        if dependents:
-            delta = -1 if now_done else 1
+        deps = task.deps
+        if snap.deps != deps:
+            self._set_deps(tid, snap, deps)
+        dependents: Any = ()
+        if status_changed and (status == DONE or old_status == DONE):
+            dependents = self.rdeps.get(tid, ())
+            delta = -1 if status == DONE else 1
+            unready = self.unready
             for dependent in dependents:
-                self.unready[dependent] = self.unready.get(dependent, 0) + delta
-        new.ready = status == PENDING and self.unready.get(tid, 0) <= 0
-        if new.ready:
-            new.gkey = (-_priority_of(task), task.time, 0, new.seq)
-        elif status == RUNNING:
-            new.gkey = (-_priority_of(task), task.time, 1, new.seq)
-        else:
-            new.gkey = None
+                unready[dependent] = unready.get(dependent, 0) + delta
+
         workers = task.workers
-        new.workers = old.workers if old is not None and len(old.workers) == len(workers) and old.workers.issuperset(workers) else frozenset(workers)
-        new.newest = workers.peek() if workers else None
+        old_workers = snap.workers
+        new_workers = old_workers if len(old_workers) == len(workers) and old_workers.issuperset(workers) \
+            else frozenset(workers)
+        newest = workers.peek() if workers else None
+        has_res = bool(task.resources)
+        if status_changed or new_workers is not old_workers or newest != snap.newest or has_res != snap.has_res:
+            if not fresh:
+                self._contribute(tid, task, snap, -1)
+        else:
+            old_workers = None  # marker: worker contributions unchanged
+
+        worker_running = task.worker_running
+        batch_id = task.batch_id
+        running_changed = status_changed or worker_running != snap.worker_running or batch_id != snap.batch_id
+        if running_changed and not fresh:
+            self._running_contribution(tid, task, snap, remove=True)
+
+        was_ready = snap.ready
+        old_key = snap.gkey
+        old_family = snap.family
+        ready = status == PENDING and self.unready.get(tid, 0) <= 0
+        if status_changed:
+            snap.seq = self._seq
+        if ready or status == RUNNING:
+            priority = task.priority
+            if not isinstance(priority, (int, float)):
+                priority = 0
+            key = (-priority, task.time, 0 if ready else 1, snap.seq)
+        else:
+            key = None
+        snap.status = status
+        snap.ready = ready
+        snap.gkey = key
+        snap.family = task.family
+        snap.newest = newest
+        snap.has_res = has_res
+        snap.worker_running = worker_running
+        snap.batch_id = batch_id
+        prev_workers = snap.workers
+        snap.workers = new_workers
+        if old_workers is not None:
+            self._contribute(tid, task, snap, 1)
+        if running_changed:
+            self._running_contribution(tid, task, snap, remove=False)
+
         stake = task.stakeholders
-        new.stake = old.stake if old is not None and old.stake == stake else frozenset(stake)
-        new.has_res = bool(task.resources)
-        new.family = task.family
-        new.worker_running = task.worker_running
-        new.batch_id = task.batch_id
-        self.snaps[tid] = new
-        self._apply_worker_diff(task, old, new)
-        self._apply_heap_pushes(tid, old, new)
-        self._apply_running_diff(task, old, new)
-        if not new.stake:
+        if snap.stake != stake:
+            self._set_stake(tid, snap, stake)
+        if not stake:
             self.orphans.add(tid)
+
+        if was_ready != ready:
+            self.n_ready += 1 if ready else -1
+        if key is not None:
+            self._push(tid, key, ready, old_key, was_ready, old_family, prev_workers, snap)
         for dependent in dependents:
             if dependent != tid:
                 other = self.tasks.get(dependent)
                 if other is not None:
                     self.refresh(other)
 
-    def _refresh_deps(self, tid: str, deps: set, old: _Snap | None, new: _Snap) -> None:
-        if old is not None and old.deps == deps:
-            new.deps = old.deps
-            return
+    def _set_deps(self, tid: str, snap: _Snap, deps: set) -> None:
         new_deps = frozenset(deps)
-        old_deps = old.deps if old is not None else frozenset()
+        old_deps = snap.deps
+        rdeps = self.rdeps
         for dep in old_deps - new_deps:
-            users = self.rdeps.get(dep)
+            users = rdeps.get(dep)
             if users is not None:
                 users.discard(tid)
                 if not users:
-                    del self.rdeps[dep]
+                    del rdeps[dep]
         for dep in new_deps - old_deps:
-            self.rdeps.setdefault(dep, set()).add(tid)
-        self.unready[tid] = sum(1 for dep in new_deps if not self._done(dep))
-        new.deps = new_deps
+            users = rdeps.get(dep)
+            if users is None:
+                rdeps[dep] = {tid}
+            else:
+                users.add(tid)
+        snaps = self.snaps
+        unready = 0
+        for dep in new_deps:
+            dep_snap = snaps.get(dep)
+            if dep_snap is None or dep_snap.status != DONE:
+                unready += 1
+        self.unready[tid] = unready
+        snap.deps = new_deps
         self.version += 1
 
-    def _apply_worker_diff(self, task: Any, old: _Snap | None, new: _Snap) -> None:
-        tid = task.id
-        if old is not None and old.status == new.status and old.workers is new.workers and old.newest == new.newest \
-                and old.has_res == new.has_res:
-            pass
-        else:
-            if old is not None:
-                self._contribute(tid, task, old, -1)
-            self._contribute(tid, task, new, 1)
-        if old is None or old.stake is not new.stake:
-            old_stake = old.stake if old is not None else frozenset()
-            for worker_id in old_stake - new.stake:
-                slot = self.workers.get(worker_id)
-                if slot is not None:
-                    slot.stakes.discard(tid)
-            for worker_id in new.stake - old_stake:
-                self.slot(worker_id).stakes.add(tid)
+    def _set_stake(self, tid: str, snap: _Snap, stake: set) -> None:
+        new_stake = frozenset(stake)
+        for worker_id in snap.stake - new_stake:
+            slot = self.workers.get(worker_id)
+            if slot is not None:
+                slot.stakes.discard(tid)
+        for worker_id in new_stake - snap.stake:
+            self.slot(worker_id).stakes.add(tid)
+        snap.stake = new_stake
 
     def _contribute(self, tid: str, task: Any, snap: _Snap, sign: int) -> None:
         status = snap.status
@@ -212,34 +264,22 @@ class StateIndex:
             if status == PENDING and snap.has_res:
                 slot.res_pending += sign
 
-    def _apply_heap_pushes(self, tid: str, old: _Snap | None, new: _Snap) -> None:
-        if old is not None and old.ready:
-            self.n_ready -= 1
-        if new.ready:
-            self.n_ready += 1
-        key = new.gkey
-        if key is None:
-            return
-        same_key = old is not None and old.gkey == key
-        if not same_key:
+    def _push(self, tid: str, key: tuple, ready: bool, old_key: tuple | None, was_ready: bool,
+              old_family: str | None, old_workers: frozenset, snap: _Snap) -> None:
+        """Push heap entries that are not already present with the same key."""
+        same_key = old_key == key
+        if not same_key and self.global_heap is not None:
             heapq.heappush(self.global_heap, (key, tid))
-        if not new.ready:
+        if not ready:
             return
-        was_ready_same = same_key and old.ready
-        if not (was_ready_same and old.family == new.family):
-            heapq.heappush(self.family_heaps[new.family], (key, tid))
-        for worker_id in new.workers:
-            if not (was_ready_same and worker_id in old.workers):
-                heapq.heappush(self.slot(worker_id).heap, (key, tid))
-
-    def _apply_running_diff(self, task: Any, old: _Snap | None, new: _Snap) -> None:
-        if old is not None and old.status == new.status and old.worker_running == new.worker_running \
-                and old.batch_id == new.batch_id:
-            return
-        tid = task.id
-        if old is not None:
-            self._running_contribution(tid, task, old, remove=True)
-        self._running_contribution(tid, task, new, remove=False)
+        was_ready_same = same_key and was_ready
+        family_heap = self.family_heaps.get(snap.family)
+        if family_heap is not None and not (was_ready_same and old_family == snap.family):
+            heapq.heappush(family_heap, (key, tid))
+        entry = (key, tid)
+        for worker_id in snap.workers:
+            if not (was_ready_same and worker_id in old_workers):
+                heapq.heappush(self.slot(worker_id).heap, entry)
 
     def _running_contribution(self, tid: str, task: Any, snap: _Snap, remove: bool) -> None:
         if snap.status == RUNNING:
@@ -298,6 +338,25 @@ class StateIndex:
             del self.workers[worker_id]
 
     # ------------------------------------------------------------------ ordered iteration
+    def ensure_global_heap(self) -> list:
+        """Heap of ready + RUNNING tasks; built in O(n) the first time a non-trivial worker asks."""
+        if self.global_heap is None:
+            snaps = self.snaps
+            self.global_heap = [(snaps[tid].gkey, tid) for status in (PENDING, RUNNING)
+                                for tid in self.status_tasks.get(status, ()) if snaps[tid].gkey is not None]
+            heapq.heapify(self.global_heap)
+        return self.global_heap
+
+    def ensure_family_heap(self, family: str) -> list:
+        """Heap of the family's ready tasks; built in O(pending) the first time the family is batched."""
+        heap = self.family_heaps.get(family)
+        if heap is None:
+            snaps = self.snaps
+            heap = self.family_heaps[family] = [(snaps[tid].gkey, tid) for tid in self.status_tasks.get(PENDING, ())
+                                                if snaps[tid].ready and snaps[tid].family == family]
+            heapq.heapify(heap)
+        return heap
+
     def valid_global(self, entry: tuple) -> bool:
         snap = self.snaps.get(entry[1])
         return snap is not None and snap.gkey == entry[0]

@@ -167,7 +167,11 @@ class Task:
     def set_params(self, params: dict | None) -> None:
         """Store params and split them by visibility (0 public, 1 hidden, 2 private)."""
         self.params = _get_default(params, {})
-        visibilities = self.param_visibilities or {}
+        visibilities = self.param_visibilities
+        if not visibilities:
+            self.public_params = dict(self.params)
+            self.hidden_params = {}
+            return
         self.public_params = {k: v for k, v in self.params.items() if visibilities.get(k, 0) == 0}
         self.hidden_params = {k: v for k, v in self.params.items() if visibilities.get(k, 0) == 1}
 

@@ -95,7 +95,7 @@ def select(scheduler: Any, worker: Any, assistant: bool) -> Selection:
     budget = _GreedyBudget(state, state.now() - scheduler._config.worker_disconnect_delay)
     has_resources = scheduler._has_resources
     best = None
-    walk = index.iterate(index.global_heap, index.valid_global)
+    walk = index.iterate(index.ensure_global_heap(), index.valid_global)
     try:
         for task in walk:
             if task.status == RUNNING:
@@ -138,9 +138,8 @@ def _extend_batch(scheduler: Any, worker_id: str, best: Any, only_listed: bool) 
     batched_tasks = [best]
     index = state._index
     best_key = index.key_of(best.id)
-    heap = index.family_heaps.get(best.family)
-    if heap is not None and len(batched_tasks) < max_batch_size:
-        walk = index.iterate(heap, index.valid_ready)
+    if len(batched_tasks) < max_batch_size:
+        walk = index.iterate(index.ensure_family_heap(best.family), index.valid_ready)
         try:
             for task in walk:
                 if len(batched_tasks) >= max_batch_size:

@@ -48,6 +48,7 @@ class SimpleTaskState:
         self._metrics_collector: Any = None
         self._dirty_tasks: set = set()
         self._dirty_workers: set = set()
+        self._deferred: str | None = None
         self._reset_indexes()
 
     def _reset_indexes(self) -> None:
@@ -63,8 +64,20 @@ class SimpleTaskState:
     # ------------------------------------------------------------------ change tracking
     def touch_task(self, task: Task) -> None:
         """Re-index ``task`` after a mutation and mark it dirty. O(|workers| + changes)."""
-        self._index.refresh(task)
         self._dirty_tasks.add(task.id)
+        if task.id != self._deferred:
+            self._index.refresh(task)
+
+    def defer_refresh(self, task: Task) -> None:
+        """Start a multi-step update of ``task``: its re-indexing waits for ``end_deferred_refresh``.
+
+        Only for updates that read no index entry of ``task`` itself while it is stale.
+        """
+        self._deferred = task.id
+
+    def end_deferred_refresh(self, task: Task) -> None:
+        self._deferred = None
+        self._index.refresh(task)
 
     def touch_worker(self, worker: Worker) -> None:
         self._dirty_workers.add(worker.id)
@@ -244,7 +257,12 @@ class SimpleTaskState:
             self._retry_queue.push(task.retry, task.id, task.retry)
             if remove_on_failure:
                 self.set_remove(task, now)
-        self.touch_task(task)
+        self._dirty_tasks.add(task.id)
+
+    def add_task_record(self, task: Task) -> None:
+        """Insert a new record; it is indexed by the caller's next ``touch_task``."""
+        self._tasks[task.id] = task
+        self._dirty_tasks.add(task.id)
 
     def set_remove(self, task: Task, when: float) -> None:
         task.remove = when
