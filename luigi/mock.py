@@ -14,7 +14,8 @@ Here the mapping (``SharedMockStore``) is a small SQLite database file (stdlib `
 * Its file name is fixed per process tree at import time (``<tempdir>/luigi-mock-<pid>-<rand>``
   plus a generation number), and forked children inherit it. So it does not matter which
   process touches the store first: they all open the same file. The file is only created on
-  first use and is removed when the process that imported this module exits.
+  first use and is removed when the process that imported this module exits (files of killed
+  programs, whose pid no longer exists, are swept when the next program creates its store).
 * Every operation is one short SQLite statement/transaction (WAL journal, no fsync), atomic
   across processes and threads; the key index makes exists/get/put O(log n) and
   ``listdir``/``remove``/``isdir`` proportional to the matched paths, not the whole store.
@@ -52,7 +53,8 @@ __all__ = ["MockFileSystem", "MockTarget", "SharedMockStore"]
 
 _ROOT_PID = os.getpid()
 # Fixed at import so every process of the tree derives the same names (and cleanup finds them).
-_SESSION = os.path.join(tempfile.gettempdir(), f"luigi-mock-{_ROOT_PID}-{secrets.token_hex(4)}")
+_STORE_DIR = tempfile.gettempdir()
+_SESSION = os.path.join(_STORE_DIR, f"luigi-mock-{_ROOT_PID}-{secrets.token_hex(4)}")
 _generation = 0
 
 # Values are stored as raw bytes (the normal case) or pickled (anything else a user puts in).
@@ -64,9 +66,24 @@ _SCHEMA = "CREATE TABLE IF NOT EXISTS files (path TEXT NOT NULL UNIQUE, kind INT
 def _next_store_path() -> str:
     """Name of the next fresh store; identical in a parent and the children it forks."""
     global _generation
+    if _generation == 0 and os.getpid() == _ROOT_PID:
+        _sweep_abandoned_stores()
     path = f"{_SESSION}-{_generation}.sqlite3"
     _generation += 1
     return path
+
+
+def _sweep_abandoned_stores() -> None:
+    """Delete stores whose owning program died without running its exit cleanup (killed)."""
+    for path in glob.glob(os.path.join(glob.escape(_STORE_DIR), "luigi-mock-*-*-*.sqlite3*")):
+        try:
+            pid = int(os.path.basename(path).split("-")[2])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            with contextlib.suppress(OSError):
+                os.remove(path)
+        except (ValueError, OSError):
+            pass  # not our naming scheme, or alive under another user
 
 
 @atexit.register

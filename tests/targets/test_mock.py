@@ -454,3 +454,26 @@ def test_store_files_are_removed_when_the_program_exits(tmp_path):
     assert content == "x"
     assert session.startswith(str(tmp_path) + "/luigi-mock-")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_stores_of_killed_programs_are_swept(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    monkeypatch.setattr(mock_module, "_STORE_DIR", str(tmp_path))
+    monkeypatch.setattr(mock_module, "_SESSION", str(tmp_path / f"luigi-mock-{os.getpid()}-abcd"))
+    monkeypatch.setattr(mock_module, "_generation", 0)
+    abandoned = tmp_path / f"luigi-mock-{dead.pid}-0123abcd-0.sqlite3"
+    abandoned.write_bytes(b"")
+    (tmp_path / f"luigi-mock-{dead.pid}-0123abcd-0.sqlite3-wal").write_bytes(b"")
+    alive = tmp_path / f"luigi-mock-{os.getppid()}-0123abcd-0.sqlite3"
+    alive.write_bytes(b"")
+    unrelated = tmp_path / "luigi-mock-notapid-x-0.sqlite3"
+    unrelated.write_bytes(b"")
+    data()["x"] = b"y"  # first store of this (pretend) program: sweeps
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(f"luigi-mock-{os.getpid()}-")) == [
+        alive.name,
+        unrelated.name,
+    ]
