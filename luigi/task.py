@@ -405,6 +405,9 @@ class Task(metaclass=Register):
         cls, params: list[tuple[str, Any]], args: Any, kwargs: dict[str, Any]
     ) -> list[tuple[str, Any]]:
         """Resolve every param in ``params`` from positional args, kwargs, command line, config, default."""
+        info = cls._class_info()
+        if params == info.params:  # the usual call (e.g. from an overridden __init__): reuse the cached views
+            return info.param_values(cls, args, kwargs)
         by_name = dict(params)
         positional = [(name, p) for name, p in params if p.positional]
         single_lookups = {name: _single_lookup(p) for name, p in params}

@@ -126,7 +126,7 @@ class Register(abc.ABCMeta):
 
     def __call__(cls, *args: Any, **kwargs: Any):
         """Return the cached instance for these parameter values, constructing it if needed."""
-        info = cls._class_info()
+        info = _class_infos.get(cls) or cls._class_info()
         if info.custom_values:
             values = cls.get_param_values(cls.get_params(), args, kwargs)
         else:
