@@ -180,7 +180,7 @@ def _warn_unconsumed_config(cls: type, family: str, consumed: dict[str, Any]) ->
     if not config.has_section(family):
         return
     warned = cls.__dict__.get("_unconsumed_params")
-    if warned is None:  # per class (Luigi shares the first ancestor's set with subclasses)
+    if warned is None:  # normally created with the class's _ClassInfo
         warned = set()
         type.__setattr__(cls, "_unconsumed_params", warned)
     ignored = getattr(cls, "ignore_unconsumed", set())
@@ -263,6 +263,8 @@ class _ClassInfo:
         self.plain_hooks = not any(
             _overrides(cls, name) for name in ("_warn_on_wrong_param_types", "to_str_params", "get_task_family")
         )
+        if "_unconsumed_params" not in cls.__dict__:  # per class: Luigi shares the first ancestor's set
+            type.__setattr__(cls, "_unconsumed_params", set())
 
     def param_values(self, cls: type, args: Any, kwargs: dict[str, Any]) -> list[tuple[str, Any]]:
         return _param_values(

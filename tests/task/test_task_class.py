@@ -197,6 +197,7 @@ def test_unconsumed_config_keys_warn_once_per_class(tmp_path):
         "The configuration contains the parameter 'zz_top' with value '3' that is not consumed by the task 'Unc2'.",
     ]
     assert Unc._unconsumed_params == {"Unc_zz_top"}
+    assert U._unconsumed_params == set()  # exists even without a config section
     assert Unc2._unconsumed_params == {"Unc2_zz_top"}
 
 
