@@ -7,8 +7,12 @@ from __future__ import annotations
 import datetime
 import enum
 import hashlib
+import json
+import re
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 import luigi
 from luigi.date_interval import Week
@@ -196,3 +200,21 @@ def test_task_instances_match_real_luigi(case, family, str_params, task_id, text
     assert repr(task) == text
     assert str(task) == text
     assert hash(task) == hash(task_id)
+
+
+def reference_task_id(family, params):
+    """The id algorithm written out step by step as documented, for comparison with the fast one."""
+    param_str = json.dumps(params, separators=(",", ":"), sort_keys=True)
+    param_hash = hashlib.md5(param_str.encode("utf-8")).hexdigest()
+    summary = "_".join(params[name][:16] for name in sorted(params)[:3])
+    return f"{family}_{re.sub('[^A-Za-z0-9_]', '_', summary)}_{param_hash[:10]}"
+
+
+@settings(max_examples=300, deadline=None)
+@example(family="Sur", params={"a": "\ud800 lone surrogate", "\udfff": "x"})
+@given(
+    family=st.text(max_size=20),
+    params=st.dictionaries(st.text(max_size=12), st.text(max_size=40), max_size=8),
+)
+def test_task_id_str_equals_the_documented_algorithm(family, params):
+    assert task_id_str(family, params) == reference_task_id(family, params)
