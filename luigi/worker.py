@@ -44,7 +44,7 @@ import traceback
 from typing import Any, Callable, Iterator
 
 from luigi import notifications
-from luigi._worker import proctree
+from luigi._worker import proctree, runners
 from luigi._worker.parallel import ParallelChecker
 from luigi._worker.queues import ForwardedCall, ResultQueue, current_pid
 from luigi.event import Event
@@ -69,6 +69,9 @@ logger = logging.getLogger("luigi-interface")
 fork_lock = threading.Lock()
 
 _WAIT_INTERVAL_EPS = 0.00001
+
+# Run tasks of workers > 1 / force_multiprocessing in reusable subprocesses (see _worker.runners).
+_REUSE_TASK_PROCESSES = True
 
 # Set inside a task subprocess: where SchedulerMessage.respond forwards its call.
 _child_result_queue: ResultQueue | None = None
@@ -352,6 +355,34 @@ class TaskProcess(multiprocessing.Process):
             multiprocessing.Process.__init__(self)
         super().start()
 
+    # A task executed by a reusable runner (see ``_worker.runners``) reports the runner's process.
+    def _runner_process(self) -> Any:
+        runner = self.__dict__.get("_runner")
+        return None if runner is None else runner.process
+
+    def is_alive(self) -> bool:
+        process = self._runner_process()
+        return super().is_alive() if process is None else process.is_alive()
+
+    @property
+    def exitcode(self) -> int | None:
+        process = self._runner_process()
+        return super().exitcode if process is None else process.exitcode
+
+    @property
+    def pid(self) -> int | None:
+        process = self._runner_process()
+        return super().pid if process is None else process.pid
+
+    @property
+    def sentinel(self) -> int:
+        process = self._runner_process()
+        return super().sentinel if process is None else process.sentinel
+
+    def has_started(self) -> bool:
+        """Whether a subprocess (own or runner) executes or executed this task."""
+        return self.__dict__.get("_runner") is not None or getattr(self, "_popen", None) is not None
+
     def _missing_dependencies(self) -> list[str]:
         missing = []
         for dep in self.task.deps():
@@ -438,7 +469,8 @@ class TaskProcess(multiprocessing.Process):
         return self.task.on_failure(ex)
 
     def _recursive_terminate(self) -> None:
-        proctree.terminate_tree(self)
+        process = self._runner_process()
+        proctree.terminate_tree(self if process is None else process)
 
     def terminate(self) -> None:
         """Terminate this process and its subprocesses."""
@@ -494,6 +526,27 @@ class ContextManagedTaskProcess(TaskProcess):
                 super().run()
         else:
             super().run()
+
+
+def _execute_in_runner(payload: tuple) -> None:
+    """Runner-side: rebuild the task process from its pickled description and run it."""
+    context, task, worker_id, result_queue, reporter, check_unfulfilled_deps, check_complete_on_run, cache = payload
+    task_process = ContextManagedTaskProcess(
+        context,
+        task,
+        worker_id,
+        result_queue,
+        reporter,
+        use_multiprocessing=True,
+        check_unfulfilled_deps=check_unfulfilled_deps,
+        check_complete_on_run=check_complete_on_run,
+        task_completion_cache=cache,
+    )
+    try:
+        task_process.run()
+    except Exception:
+        if not task_process.result_sent:
+            result_queue.put((task.task_id, FAILED, traceback.format_exc(), [], []))
 
 
 class KeepAliveThread(threading.Thread):
@@ -592,6 +645,7 @@ class Worker:
         self._known_pending: set[str] = set()
         self._reported_dead: set[str] = set()
         self._checker: ParallelChecker | None = None
+        self._runners: runners.RunnerPool | None = None
 
     def _install_shutdown_handler(self) -> None:
         if threading.current_thread() is not threading.main_thread():
@@ -643,6 +697,7 @@ class Worker:
             if task.is_alive():
                 task.terminate()
         self._close_checker()
+        self._close_runners()
         self._task_result_queue.close()
         return False
 
@@ -1035,8 +1090,9 @@ class Worker:
             if task_process.use_multiprocessing:
                 if isinstance(self._task_result_queue, ResultQueue):
                     self._task_result_queue.prepare_for_children()
-                with fork_lock:
-                    task_process.start()
+                if not self._submit_to_runner(task_process):
+                    with fork_lock:
+                        task_process.start()
             else:
                 task_process.run()
         except KeyboardInterrupt:
@@ -1047,6 +1103,48 @@ class Worker:
             if not getattr(task_process, "result_sent", False):
                 logger.exception("Could not run %s", task)
                 self._task_result_queue.put((task_id, FAILED, traceback.format_exc(), [], []))
+
+    def _submit_to_runner(self, task_process: TaskProcess) -> bool:
+        """Run the task in a reusable subprocess when that is safe; False means fork for it."""
+        if not (
+            _REUSE_TASK_PROCESSES
+            and type(task_process) is ContextManagedTaskProcess
+            and task_process.timeout_time is None
+            and task_process.status_reporter.scheduler_messages is None
+            and isinstance(self._task_result_queue, ResultQueue)
+            and runners.reuse_supported()
+        ):
+            return False
+        payload = (
+            task_process.context,
+            task_process.task,
+            task_process.worker_id,
+            self._task_result_queue,
+            task_process.status_reporter,
+            task_process.check_unfulfilled_deps,
+            task_process.check_complete_on_run,
+            task_process.task_completion_cache,
+        )
+        try:
+            blob = runners.dumps(payload, self._task_result_queue)
+        except Exception:  # unpicklable task: a forked child needs no pickling
+            return False
+        if self._runners is None:
+            self._runners = runners.RunnerPool(self._task_result_queue, _execute_in_runner, fork_lock)
+        runner = self._runners.acquire()
+        task_process._runner = runner
+        runner.submit(task_process.task.task_id, blob)
+        return True
+
+    def _release_runner(self, task_process: Any) -> None:
+        runner = getattr(task_process, "__dict__", {}).get("_runner")
+        if runner is not None and self._runners is not None:
+            self._runners.release(runner)
+
+    def _close_runners(self) -> None:
+        if self._runners is not None:
+            self._runners.close()
+            self._runners = None
 
     def _create_task_process(self, task: Task) -> TaskProcess:
         reporter = TaskStatusReporter(self._scheduler, task.task_id, self._id, None)
@@ -1081,6 +1179,7 @@ class Worker:
                 p.task.trigger_event(Event.PROCESS_FAILURE, p.task, error_msg)
             elif p.timeout_time is not None and time.time() > float(p.timeout_time) and p.is_alive():
                 p.terminate()
+                self._release_runner(p)
                 error_msg = f"Task {task_id} timed out after {p.worker_timeout} seconds and was terminated."
                 p.task.trigger_event(Event.TIMEOUT, p.task, error_msg)
             else:
@@ -1099,7 +1198,7 @@ class Worker:
         sentinels = []
         now = time.time()
         for p in self._running_tasks.values():
-            if getattr(p, "_popen", None) is not None and p.exitcode is None:
+            if _has_started(p) and p.exitcode is None:
                 sentinels.append(p.sentinel)
             deadline = getattr(p, "timeout_time", None)
             if deadline is not None:
@@ -1130,7 +1229,7 @@ class Worker:
     def _has_unreported_exit(self) -> bool:
         """True when a started child has exited but was not purged yet (woken by its sentinel)."""
         return any(
-            task_id not in self._reported_dead and getattr(p, "_popen", None) is not None and p.exitcode
+            task_id not in self._reported_dead and _has_started(p) and p.exitcode
             for task_id, p in self._running_tasks.items()
         )
 
@@ -1142,7 +1241,7 @@ class Worker:
             return False
         reported = False
         for task_id, p in list(self._running_tasks.items()):
-            if task_id in self._reported_dead or getattr(p, "_popen", None) is None or p.exitcode != 0:
+            if task_id in self._reported_dead or not _has_started(p) or p.exitcode != 0:
                 continue
             error_msg = f"Task {task_id} died unexpectedly with exit code {p.exitcode}"
             p.task.trigger_event(Event.PROCESS_FAILURE, p.task, error_msg)
@@ -1187,7 +1286,7 @@ class Worker:
             assistant=self._assistant,
             retry_policy_dict=_get_retry_policy_dict(task),
         )
-        self._running_tasks.pop(task_id)
+        self._release_runner(self._running_tasks.pop(task_id))
         self._reported_dead.discard(task_id)
         if status == DONE:
             self._known_done.add(task_id)
@@ -1288,6 +1387,7 @@ class Worker:
             logger.debug("Shut down Worker, %d more tasks to go", len(self._running_tasks))
             self._handle_next_task()
 
+        self._close_runners()
         return self.run_succeeded
 
     def _handle_task_load_error(self, exception: BaseException, task_ids: list) -> None:
@@ -1339,6 +1439,11 @@ class Worker:
             if task_process.status_reporter.scheduler_messages is not None:
                 message = SchedulerMessage(self._scheduler, task_id, message_id, content, **kwargs)
                 task_process.status_reporter.scheduler_messages.put(message)
+
+
+def _has_started(task_process: Any) -> bool:
+    started = getattr(task_process, "has_started", None)
+    return started() if callable(started) else getattr(task_process, "_popen", None) is not None
 
 
 def _json_expl(expl: Any) -> str:

@@ -4,7 +4,8 @@
 Why: Luigi pushes every result through a ``multiprocessing.Queue`` even when the task ran in the
 worker's own thread, paying pickling, a pipe round trip and a feeder thread per task. Here a put
 from the consuming thread of the owning process lands in a deque; only subprocesses (and other
-threads) use the pipe. Subprocesses also use this queue to forward reporter calls
+threads) use the pipe, and they write to it synchronously (``SimpleQueue``: no feeder thread to
+start in every child, and a message can never be lost in a feeder thread). Subprocesses also use this queue to forward reporter calls
 (:class:`ForwardedCall`) so that status messages, progress, tracking URLs and message responses
 reach an in-process scheduler, which a child's copy of the scheduler could never update.
 """
@@ -18,7 +19,6 @@ import os
 import pickle
 import queue
 import threading
-import time
 from typing import Any, Iterable
 
 _pid = os.getpid()
@@ -94,7 +94,7 @@ class ResultQueue:
         if self._mp is None:
             with self._lock:
                 if self._mp is None:
-                    self._mp = multiprocessing.Queue()
+                    self._mp = multiprocessing.SimpleQueue()
 
     def _is_local_put(self) -> bool:
         if _pid != self._owner_pid:
@@ -127,33 +127,26 @@ class ResultQueue:
         sentinels) becomes ready, so the caller can notice dead children without polling.
         """
         if self.in_child():
-            return self._mp.get(True, timeout)
+            self.prepare_for_children()
+            if not self._mp._reader.poll(timeout):
+                raise queue.Empty
+            return self._mp.get()
         self._consumer = threading.current_thread()
         if self._local:
             return self._local.popleft()
         self.prepare_for_children()
         reader = self._mp._reader
-        deadline = None if timeout is None else time.monotonic() + max(timeout, 0)
-        waitables = [reader, *sentinels]
-        while True:
-            remaining = None if deadline is None else max(deadline - time.monotonic(), 0)
-            ready = multiprocessing.connection.wait(waitables, remaining)
-            if reader in ready:
-                try:
-                    return self._mp.get(True, 0.5)
-                except queue.Empty:
-                    continue
-            if self._local:
-                return self._local.popleft()
-            raise queue.Empty
+        ready = multiprocessing.connection.wait([reader, *sentinels], None if timeout is None else max(timeout, 0))
+        if reader in ready:
+            return self._mp.get()
+        if self._local:  # put by another thread of this process while we waited
+            return self._local.popleft()
+        raise queue.Empty
 
     def empty(self) -> bool:
         if self._local:
             return False
         return self._mp is None or self._mp.empty()
-
-    def qsize(self) -> int:
-        return len(self._local) + (self._mp.qsize() if self._mp is not None else 0)
 
     def close(self) -> None:
         self._closed = True
