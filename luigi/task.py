@@ -66,18 +66,6 @@ FlattenableItems = Union[
     T, "list[FlattenableItems[T]]", "tuple[FlattenableItems[T], ...]", "dict[str, FlattenableItems[T]]"
 ]
 
-# Instance attributes the worker binds to its reporter while run() executes. The authoritative
-# mapping is luigi.worker.TaskProcess.forward_reporter_attributes; this is its value set, used
-# when the worker module is unavailable.
-_REPORTER_ATTRIBUTES = (
-    "set_tracking_url",
-    "set_status_message",
-    "set_progress_percentage",
-    "decrease_running_resources",
-    "scheduler_messages",
-)
-
-
 def namespace(namespace: str | None = None, scope: str = "") -> None:
     """Set the namespace of task classes created from now on in modules under ``scope``."""
     Register._default_namespace_dict[scope] = namespace or ""
@@ -634,13 +622,10 @@ class Task(metaclass=Register):
 
 
 def _reporter_attribute_names() -> Iterable[str]:
-    """Names of the worker's reporter hooks, as published by ``luigi.worker.TaskProcess``."""
-    try:
-        from luigi.worker import TaskProcess
+    """Names of the task attributes the worker binds to its status reporter while ``run()`` executes."""
+    from luigi.worker import TaskProcess  # the worker imports this module
 
-        return TaskProcess.forward_reporter_attributes.values()
-    except (ImportError, AttributeError):
-        return _REPORTER_ATTRIBUTES
+    return TaskProcess.forward_reporter_attributes.values()
 
 
 class MixinNaiveBulkComplete:
