@@ -208,3 +208,47 @@ def test_unpicklable_task_under_spawn_fails_without_hanging(sch, monkeypatch):
     wk, added, ok = _run(sch, HoldsLock(), worker_processes=2)
     assert added and not ok
     assert sch.status(HoldsLock().task_id) == "FAILED"
+
+
+class RecordPid(luigi.Task):
+    i = luigi.IntParameter()
+
+    def output(self):
+        return luigi.LocalTarget(f"pid-{self.i}")
+
+    def run(self):
+        if self.i == 0:
+            os.kill(os.getpid(), signal.SIGKILL)  # the first task takes its process down
+        with self.output().open("w") as fh:
+            fh.write(str(os.getpid()))
+
+
+class PidFanIn(luigi.Task):
+    def requires(self):
+        return [RecordPid(i=i) for i in range(6)]
+
+    def complete(self):
+        return False
+
+    def run(self):
+        raise AssertionError("not reached: RecordPid(i=0) fails")
+
+
+def test_subprocesses_are_reused_and_replaced_after_a_crash(sch, tmp_path):
+    wk, added, ok = _run(sch, PidFanIn(), force_multiprocessing=True)
+    assert not ok
+    assert sch.status(RecordPid(i=0).task_id) == "FAILED"
+    pids = [int((tmp_path / f"pid-{i}").read_text()) for i in range(1, 6)]
+    assert all(sch.status(RecordPid(i=i).task_id) == "DONE" for i in range(1, 6))
+    assert os.getpid() not in pids
+    assert len(set(pids)) < len(pids)  # one subprocess ran several tasks
+
+
+def test_per_task_fork_when_reuse_is_off(sch, tmp_path, monkeypatch):
+    import luigi.worker
+
+    monkeypatch.setattr(luigi.worker, "_REUSE_TASK_PROCESSES", False)
+    wk, added, ok = _run(sch, Many(n=4), force_multiprocessing=True)
+    assert ok
+    pids = {int((tmp_path / f"touch-{i}").read_text()) for i in range(4)}
+    assert len(pids) == 4 and os.getpid() not in pids
