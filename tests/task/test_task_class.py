@@ -573,3 +573,23 @@ def test_dataclass_transform_marker_for_type_checkers():
     if sys.version_info >= (3, 11):
         assert luigi.Task.__dataclass_transform__["kw_only_default"] is True
         assert luigi.Task.__dataclass_transform__["field_specifiers"] == (luigi.Parameter,)
+
+
+def test_class_introspection_is_not_repeated_per_instantiation():
+    class_reads = []
+
+    class CountingParameter(luigi.IntParameter):
+        def __get__(self, instance, owner=None):
+            if instance is None:
+                class_reads.append(owner)
+            return super().__get__(instance, owner)
+
+    class Counted(luigi.Task):
+        n = CountingParameter()
+
+    Counted(0)
+    reads_for_first = len(class_reads)
+    for i in range(1, 200):
+        Counted(i)
+        Counted(i)
+    assert len(class_reads) == reads_for_first
