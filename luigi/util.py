@@ -106,13 +106,11 @@ class copies:  # noqa: N801 (Luigi's public name)
         @_task_wraps(task_that_copies)
         class Wrapped(task_that_copies):
             def run(_self) -> None:
-                i, o = _self.input(), _self.output()
-                f = o.open("w")
-                try:
-                    for line in i.open("r"):
-                        f.write(line)
-                finally:
-                    f.close()
+                with _self.input().open("r") as source:
+                    copy = _self.output().open("w")
+                    for line in source:
+                        copy.write(line)
+                    copy.close()  # only on success: closing an atomic output publishes it
 
         return Wrapped
 

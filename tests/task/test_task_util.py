@@ -205,3 +205,36 @@ def test_get_previous_completed():
     assert util.get_previous_completed(start, 2) is None
     assert util.get_previous_completed(start, 3) == Dt(datetime.date(2020, 1, 7))
     assert util.get_previous_completed(start) == Dt(datetime.date(2020, 1, 7))
+
+
+def test_copies_does_not_publish_a_partial_output():
+    class Exploding:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc_info):
+            return False
+
+        def __iter__(self):
+            yield "one\n"
+            raise OSError("disk gone")
+
+    class BrokenTarget(luigi.Target):
+        def exists(self):
+            return True
+
+        def open(self, mode="r"):
+            return Exploding()
+
+    class BrokenSource(luigi.ExternalTask):
+        def output(self):
+            return BrokenTarget()
+
+    @util.copies(BrokenSource)
+    class PartialCopy(luigi.Task):
+        def output(self):
+            return luigi.LocalTarget("partial.txt")
+
+    with pytest.raises(OSError, match="disk gone"):
+        PartialCopy().run()
+    assert not Path("partial.txt").exists()
