@@ -247,7 +247,7 @@ class _ClassInfo:
         self.positional = [(name, p) for name, p in self.params if p.positional]
         self.single_lookups = {name: _single_lookup(p) for name, p in self.params}
         # Without a custom __init__/__new__ the values resolved for the cache key are reused.
-        self.plain_init = cls.__init__ is Task.__init__ and cls.__new__ is object.__new__
+        self.plain_init = cls.__init__ is _TASK_INIT and cls.__new__ is object.__new__
         self.plain_hooks = not any(
             _overrides(cls, name) for name in ("_warn_on_wrong_param_types", "to_str_params", "get_task_family")
         )
@@ -619,6 +619,10 @@ class Task(metaclass=Register):
                     callback(*args, **kwargs)
                 except Exception:
                     logger.exception("Error in event callback for %r", event)
+
+
+# The original constructor, so a patched ``Task.__init__`` (e.g. by a mocking library) is still called.
+_TASK_INIT = Task.__init__
 
 
 def _reporter_attribute_names() -> Iterable[str]:

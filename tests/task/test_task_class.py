@@ -593,3 +593,19 @@ def test_class_introspection_is_not_repeated_per_instantiation():
         Counted(i)
         Counted(i)
     assert len(class_reads) == reads_for_first
+
+
+def test_patched_base_constructor_is_called(monkeypatch):
+    class Patched(luigi.Task):
+        x = luigi.Parameter()
+
+    original = luigi.Task.__init__
+    seen = []
+
+    def spy(self, *args, **kwargs):
+        seen.append(args)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(luigi.Task, "__init__", spy)
+    assert Patched("v").x == "v"
+    assert seen == [("v",)]
