@@ -3,7 +3,7 @@ and get_work/count_pending agree with a brute-force reading of the task records.
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from luigi._scheduler.index import StateIndex
@@ -86,8 +86,15 @@ def brute_force_choice(sch, worker_id):
     return max(candidates, key=lambda t: (t.priority, -t.time, -seq[t.id])).id
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def _report(worker, task, status, deps=None):
+    return ("add_task", dict(worker=worker, task_id=task, status=status, deps=deps, priority=0, runnable=True,
+                             assistant=False, family="F"))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(operations)
+@example([_report("w0", "T1", "DISABLED"), _report("w0", "T0", PENDING, ["T1"]), _report("w1", "T2", PENDING, ["T0"]),
+          _report("w0", "T1", DONE), ("get_work", dict(worker="w0", current_tasks=None))])
 def test_indexes_stay_consistent(ops):
     clock = FakeClock()
     sch = Scheduler(clock=clock, retry_delay=50, remove_delay=500, worker_disconnect_delay=100, disable_persist=100,
