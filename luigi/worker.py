@@ -406,7 +406,10 @@ class TaskProcess(multiprocessing.Process):
             if not isinstance(requires, DynamicRequirements):
                 requires = DynamicRequirements(requires)
             if not requires.complete(self.check_complete):
-                return [(t.task_module, t.task_family, t.to_str_params()) for t in requires.flat_requirements]
+                # Kept so a worker running this in its own process can use the very task objects
+                # (Luigi rebuilds them from strings, losing private parameters).
+                self.new_dep_tasks = list(requires.flat_requirements)
+                return [(t.task_module, t.task_family, t.to_str_params()) for t in self.new_dep_tasks]
             next_send = requires.paths
 
     def run(self) -> None:
@@ -1267,7 +1270,10 @@ class Worker:
 
         new_deps: list = []
         if new_requirements:
-            new_req = [load_task(module, name, params) for module, name, params in new_requirements]
+            task_process = self._running_tasks.get(task_id)
+            new_req = getattr(task_process, "__dict__", {}).get("new_dep_tasks")
+            if not new_req or len(new_req) != len(new_requirements):
+                new_req = [load_task(module, name, params) for module, name, params in new_requirements]
             for t in new_req:
                 self.add(t)
             new_deps = [t.task_id for t in new_req]

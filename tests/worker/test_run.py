@@ -219,26 +219,8 @@ def test_status_message_progress_and_tracking_url_in_process(sch):
     assert task.set_status_message is None and task.scheduler_messages is None
 
 
-class Context:
-    """Imported by dotted path from the worker; records into a file in the test's cwd."""
-
-    def __init__(self, task_process):
-        self.task_process = task_process
-
-    def _log(self, what):
-        with open("context.log", "a") as fh:
-            fh.write("{} {} {}\n".format(what, self.task_process.task.name, os.path.exists("ctx.txt")))
-
-    def __enter__(self):
-        self._log("enter")
-
-    def __exit__(self, *exc):
-        self._log("exit")
-        self.task_process.status_reporter.report_task_statistics({"n": 1})
-
-
 def test_task_process_context(sch, tmp_path):
-    run_worker(sch, FileTask(name="ctx"), task_process_context="tests.worker.test_run.Context")
+    run_worker(sch, FileTask(name="ctx"), task_process_context="tests.worker.task_contexts.Context")
     assert (tmp_path / "context.log").read_text() == "enter ctx False\nexit ctx True\n"
 
 
@@ -293,3 +275,98 @@ def test_task_load_error_from_scheduler(sch, emails):
     assert wk.run() is False
     assert sch.status("Ghost_1") == "FAILED"
     assert emails and emails[0][0] == "Luigi: Cannot find task(s) sent by scheduler: Ghost_1"
+
+
+def test_dynamic_dependency_keeps_private_parameters_in_process(sch, tmp_path):
+    class Secretive(luigi.Task):
+        token = luigi.Parameter(visibility=luigi.parameter.ParameterVisibility.PRIVATE, default="default")
+
+        def output(self):
+            return luigi.LocalTarget("secret.txt")
+
+        def run(self):
+            with self.output().open("w") as fh:
+                fh.write(self.token)
+
+    class Asks(luigi.Task):
+        def output(self):
+            return luigi.LocalTarget("asks.txt")
+
+        def run(self):
+            yield Secretive(token="s3cr3t")
+            self.output().open("w").close()
+
+    wk, added, ok = run_worker(sch, Asks())
+    assert ok
+    assert (tmp_path / "secret.txt").read_text() == "s3cr3t"
+
+
+def test_completion_cache_avoids_rechecking_dynamic_requirements(sch):
+    checks = []
+
+    class Cheap(luigi.Task):
+        i = luigi.IntParameter()
+
+        def complete(self):
+            checks.append(self.i)
+            return os.path.exists(f"cheap-{self.i}")
+
+        def run(self):
+            open(f"cheap-{self.i}", "w").close()
+
+    class Gen(luigi.Task):
+        def complete(self):
+            return os.path.exists("gen")
+
+        def run(self):
+            for i in range(3):
+                yield Cheap(i=i)
+            open("gen", "w").close()
+
+    wk, added, ok = run_worker(sch, Gen(), cache_task_completion=True)
+    assert ok
+    # each requirement is found complete once through complete(), later from the cache
+    assert sorted(c for c in checks if c == 0).count(0) <= 3
+    assert wk._task_completion_cache[Cheap(i=0).task_id] is True
+
+
+def test_batch_of_tasks_runs_once(sch, tmp_path):
+    class Batch(luigi.Task):
+        day = luigi.IntParameter(batch_method=max)
+
+        def output(self):
+            return luigi.LocalTarget(f"batch-{self.day}")
+
+        def run(self):
+            with open("batch-runs", "a") as fh:
+                fh.write(f"{self.day}\n")
+            for day in range(1, self.day + 1):
+                luigi.LocalTarget(f"batch-{day}").open("w").close()
+
+    class AllDays(luigi.WrapperTask):
+        def requires(self):
+            return [Batch(day=d) for d in (1, 2, 3)]
+
+    wk, added, ok = run_worker(sch, AllDays())
+    assert ok
+    assert (tmp_path / "batch-runs").read_text() == "3\n"
+    members = [(t.day, s) for t, s, r in wk._add_task_history if isinstance(t, Batch) and r is True and s == "DONE"]
+    assert sorted(members) == [(1, "DONE"), (2, "DONE"), (3, "DONE")]
+
+
+class ByOther(luigi.Task):
+    def output(self):
+        return luigi.LocalTarget("by-other")
+
+    def run(self):
+        self.output().open("w").close()
+
+
+def test_assistant_runs_task_scheduled_by_another_worker(sch, tmp_path):
+    make_worker(sch, worker_id="scheduler-only").add(ByOther())
+    assistant = make_worker(sch, assistant=True)
+    assert assistant.run() is True
+    assert (tmp_path / "by-other").exists()
+    assert sch.status(ByOther().task_id) == "DONE"
+    result = [kw for name, _, kw in sch.calls if name == "add_task" and kw.get("status") == "DONE"][0]
+    assert result["assistant"] is True
