@@ -24,17 +24,19 @@ def main() -> None:
     for task_id in mine:
         sch.add_task(worker=worker, task_id=task_id, family="T", status="PENDING", params={"i": task_id[1:]})
     print("added", flush=True)
+    failed_once = 0  # FAILED tasks still count as pending for their worker (they will be retried)
     while True:
         reply = sch.get_work(worker=worker, host="localhost", current_tasks=[])
         task_id = reply["task_id"]
         if task_id is None:
-            if reply["n_pending_tasks"] == 0:
+            if reply["n_pending_tasks"] <= failed_once:
                 break
             sch.ping(worker=worker)
             continue
         if task_id in fail_once or task_id in fail_twice:
             for _ in range(2 if task_id in fail_twice else 1):
                 sch.add_task(worker=worker, task_id=task_id, status="FAILED", expl='"boom"')
+            failed_once += task_id in fail_once
             print("failed", task_id, flush=True)
             continue
         sch.add_task(worker=worker, task_id=task_id, status="DONE")

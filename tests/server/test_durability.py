@@ -8,6 +8,8 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from luigi import configuration
 from luigi.rpc import RemoteScheduler
 
@@ -67,12 +69,23 @@ def wait_for(changed, clients, predicate, timeout):
         assert predicate(), "condition not reached"
 
 
-def test_kill_9_mid_run_then_restart_loses_nothing(make_luigid, tmp_path):
+@pytest.fixture
+def clients():
+    """The client processes of a test; killed at the end whatever happened."""
+    started: list[Client] = []
+    yield started
+    for client in started:
+        if client.proc.poll() is None:
+            client.proc.kill()
+            client.proc.wait(30)
+
+
+def test_kill_9_mid_run_then_restart_loses_nothing(make_luigid, tmp_path, clients):
     state_path = tmp_path / "state" / "luigi-state.db"
     luigid = make_luigid("--state-path", str(state_path), config=CONFIG).start()
     env = {**luigid.env}
     changed = threading.Condition()
-    clients = [Client(luigid.url, i, env, tmp_path, changed) for i in range(N_WORKERS)]
+    clients += [Client(luigid.url, i, env, tmp_path, changed) for i in range(N_WORKERS)]
 
     def acknowledged_done():
         return set().union(*(c.done for c in clients))
