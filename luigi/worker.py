@@ -362,7 +362,11 @@ class TaskProcess(multiprocessing.Process):
 
     def is_alive(self) -> bool:
         process = self._runner_process()
-        return super().is_alive() if process is None else process.is_alive()
+        if process is not None:
+            return process.is_alive()
+        if self.__dict__.get("_popen") is None and self is not multiprocessing.current_process():
+            return False  # never started (ran in the worker's process): no system call needed
+        return super().is_alive()
 
     @property
     def exitcode(self) -> int | None:
@@ -414,7 +418,7 @@ class TaskProcess(multiprocessing.Process):
 
     def run(self) -> None:
         global _child_result_queue
-        pid = os.getpid()
+        pid = current_pid()
         logger.info("[pid %s] Worker %s running   %s", pid, self.worker_id, self.task)
         if self.use_multiprocessing:
             random.seed(pid * time.time())

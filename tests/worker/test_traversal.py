@@ -275,3 +275,15 @@ def test_parallel_scheduling_survives_unpicklable_task_and_complete_errors(sch, 
     statuses = {type(t).__name__: s for t, s, _ in wk._add_task_history}
     assert statuses["Unpicklable"] == "DONE" and statuses["Raises"] == "UNKNOWN"
     wk._close_checker()
+
+
+def test_output_raising_is_a_complete_error(sch, emails):
+    class BadOutput(luigi.Task):
+        def output(self):
+            raise OSError("no output for you")
+
+    wk = make_worker(sch)
+    assert wk.add(BadOutput()) is False
+    assert wk._add_task_history == [(BadOutput(), "UNKNOWN", False)]
+    assert "no output for you" in emails[0][1]
+    assert wk.run() is True  # nothing runnable; the task stays unscheduled, the worker returns
