@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from conftest import luigi_command, luigi_env, run_luigi
+from cli_support import luigi_command, luigi_env, run_luigi
 
 
 def test_success_exits_zero_and_writes_outputs(tmp_path, retcodes_cfg):
@@ -127,7 +127,7 @@ def test_luigi_run_entry_point_exits_with_code(tmp_path, retcodes_cfg):
 
 
 def test_example_wordcount_pipeline_runs_from_repo_root(tmp_path):
-    from conftest import REPO
+    from cli_support import REPO
 
     out_dir = tmp_path / "wc"
     result = run_luigi(

@@ -8,7 +8,7 @@ import socket
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import run_luigi
+from cli_support import run_luigi
 
 import luigi
 import luigi.notifications as notifications

@@ -7,7 +7,7 @@ import pty
 import select
 import subprocess
 
-from conftest import luigi_command, luigi_env
+from cli_support import luigi_command, luigi_env
 
 import luigi
 from luigi import _progress

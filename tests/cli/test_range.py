@@ -9,7 +9,7 @@ import pathlib
 
 import hypothesis
 import pytest
-from conftest import run_luigi
+from cli_support import run_luigi
 
 import luigi
 from luigi.parameter import ParameterException

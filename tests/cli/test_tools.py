@@ -9,7 +9,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import luigi_env
+from cli_support import luigi_env
 
 import luigi
 from luigi.tools import deps, deps_tree, luigi_grep
