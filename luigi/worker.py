@@ -990,6 +990,8 @@ class Worker:
             self._batch_families_sent.add(family)
 
     def _add_worker(self) -> None:
+        # Luigi appends another ("first_task", ...) pair on every run(); keep exactly one (last).
+        self._worker_info[:] = [pair for pair in self._worker_info if pair[0] != "first_task"]
         self._worker_info.append(("first_task", self._first_task))
         self._scheduler.add_worker(self._id, self._worker_info)
 
@@ -1017,7 +1019,7 @@ class Worker:
             return get_work_response["task_id"]
         elif "batch_id" in get_work_response:
             try:
-                task = load_task(
+                task = self._load_task_sent_by_scheduler(
                     module=get_work_response.get("task_module"),
                     task_name=get_work_response["task_family"],
                     params_str=get_work_response["task_params"],
@@ -1038,6 +1040,16 @@ class Worker:
             return task.task_id
         else:
             return None
+
+    def _load_task_sent_by_scheduler(self, module: str | None, task_name: str, params_str: dict) -> Task:
+        """``load_task`` for a task named by the scheduler. Only an assistant imports new modules:
+        any other worker is only given tasks of families it scheduled itself, so a module it has
+        not imported means a confused or hostile scheduler (Luigi would import it)."""
+        if module and not self._assistant and module not in sys.modules:
+            raise TaskClassException(
+                f"Refusing to import module {module!r} for task {task_name}: this worker did not schedule it"
+            )
+        return load_task(module=module, task_name=task_name, params_str=params_str)
 
     def _get_work(self) -> GetWorkResponse:
         if self._stop_requesting_work:
@@ -1062,7 +1074,7 @@ class Worker:
         if task_id is not None and task_id not in self._scheduled_tasks:
             logger.info("Did not schedule %s, will load it dynamically", task_id)
             try:
-                self._scheduled_tasks[task_id] = load_task(
+                self._scheduled_tasks[task_id] = self._load_task_sent_by_scheduler(
                     module=r.get("task_module"), task_name=r["task_family"], params_str=r["task_params"]
                 )
             except TaskClassException as ex:

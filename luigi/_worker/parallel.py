@@ -50,6 +50,9 @@ class ParallelChecker:
             max_workers=self.processes, mp_context=context
         )
         self._done: queue.SimpleQueue = queue.SimpleQueue()
+        # A fork-context executor forks all its processes at the first submit; do that now, while
+        # the caller holds the worker's fork_lock, rather than at an arbitrary later moment.
+        self._executor.submit(int).result()
 
     def submit(self, task, completion_cache, check: Callable) -> None:
         """Start checking ``task``; its ``(task, value_or_None, future)`` appears in :meth:`next_result`."""

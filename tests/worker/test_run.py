@@ -370,3 +370,17 @@ def test_assistant_runs_task_scheduled_by_another_worker(sch, tmp_path):
     assert sch.status(ByOther().task_id) == "DONE"
     result = [kw for name, _, kw in sch.calls if name == "add_task" and kw.get("status") == "DONE"][0]
     assert result["assistant"] is True
+
+
+def test_non_assistant_worker_does_not_import_modules_named_by_the_scheduler(sch, emails):
+    import sys
+
+    assert "tabnanny" not in sys.modules
+    wk = make_worker(sch)
+    sch.add_task(
+        worker=wk._id, task_id="Evil_1", family="Evil", module="tabnanny", params={}, status="PENDING", runnable=True
+    )
+    assert wk.run() is False
+    assert "tabnanny" not in sys.modules
+    assert sch.status("Evil_1") == "FAILED"
+    assert emails[0][0] == "Luigi: Cannot find task(s) sent by scheduler: Evil_1"
