@@ -200,9 +200,11 @@ def main() -> None:
         ("fanin-1000", "fanin", 1000, True),
         ("fanin-4000", "fanin", 4000, True),
         ("fanin-100000", "fanin", 100_000, False),
-        ("chain-10000", "chain", 10_000, True),
-        ("lattice-60x60", "lattice", 60, True),
-        ("files-w2-2000", "files2", 2000, True),
+        ("chain-2000", "chain", 2000, True),
+        ("chain-10000", "chain", 10_000, False),
+        ("lattice-40x40", "lattice", 40, True),
+        ("files-w2-500", "files2", 500, True),
+        ("files-w2-2000", "files2", 2000, False),
     ]
     if args.million:
         cases.append(("fanin-1000000", "fanin", 1_000_000, False))
