@@ -290,3 +290,53 @@ def test_more_than_five_other_workers_are_elided():
     assert [line[:7] for line in listed[:4]] == ["    - W"] * 4  # the scheduler's order of running tasks
     assert all(line.endswith(" ran 1 tasks") for line in listed[:4])
     assert listed[4:] == ["    and 3 other workers", "", "This progress looks :) because there were no failed tasks or missing dependencies"]
+
+
+class Gated(luigi.Task):
+    """``s=7`` needs a resource configured with zero capacity, so the scheduler never grants it."""
+
+    s = luigi.Parameter()
+
+    @property
+    def resources(self):
+        return {"gate": 1} if self.s == "7" else {}
+
+    def output(self):
+        return luigi.LocalTarget(f"gated-{self.s}.txt")
+
+    def run(self):
+        self.output().open("w").close()
+
+
+def test_other_workers_and_not_granted_example(tmp_path):
+    (tmp_path / "luigi.cfg").write_text("[resources]\ngate = 0\n")
+    sch = luigi.scheduler.Scheduler(prune_on_get_work=True, record_task_history=False)
+    for i in range(7):
+        task_id = Gated(s=str(i)).task_id
+        sch.add_task(worker=f"W{i}", task_id=task_id, status="PENDING", family="Gated", params={"s": str(i)}, runnable=True)
+        assert sch.get_work(worker=f"W{i}", host="elsewhere")["task_id"] == task_id
+
+    class SharedScheduler(luigi.interface._WorkerSchedulerFactory):
+        def create_local_scheduler(self):
+            return sch
+
+    result = _build([Gated(s=str(i)) for i in range(8)], worker_scheduler_factory=SharedScheduler())
+    head, workers = _body(result).split("The other workers were:\n")
+    assert head == (
+        "Scheduled 8 tasks of which:\n"
+        "* 8 were left pending, among these:\n"
+        "    * 7 were being run by another worker:\n"
+        "        - 7 Gated(s=0,1,2,3,4,5,6)\n"
+        "    * 1 was not granted run permission by the scheduler:\n"
+        "        - 1 Gated(s=7)\n"
+        "\n"
+    )
+    listed = workers.split("\n")
+    assert len(set(listed[:4])) == 4  # four distinct workers, in the scheduler's order
+    assert all(line.startswith("    - W") and line.endswith(" ran 1 tasks") for line in listed[:4])
+    assert listed[4:] == [
+        "    and 3 other workers",
+        "Did not run any tasks",
+        "This progress looks :| because there were tasks that were not granted run permission by the scheduler",
+    ]
+    assert result.status == LuigiStatusCode.NOT_RUN
