@@ -102,6 +102,8 @@ _SET_KEYS = (
     "upstream_scheduling_error",
     "not_run",
 )
+_UPSTREAM_KEYS = ("upstream_failure", "upstream_missing_dependency", "upstream_run_by_other_worker", "upstream_scheduling_error")
+_DONE = object()  # sentinel: a task's requirement iterator is exhausted
 
 
 def _partition_tasks(worker: Any) -> dict[str, set]:
@@ -157,9 +159,6 @@ def _classify_by_dependency(set_tasks: dict[str, set], current: Any, dep: Any) -
         set_tasks["upstream_scheduling_error"].add(current)
 
 
-_UPSTREAM_KEYS = ("upstream_failure", "upstream_missing_dependency", "upstream_run_by_other_worker", "upstream_scheduling_error")
-
-
 def _finish_classification(set_tasks: dict[str, set], current: Any) -> None:
     if current not in set_tasks["still_pending_not_ext"] or current in set_tasks["run_by_other_worker"]:
         return
@@ -187,9 +186,6 @@ def _depth_first_search(set_tasks: dict[str, set], current_task: Any, visited: s
             visited.add(dep)
             frame[2] = dep
             stack.append([dep, iter(dep._requires()), None])
-
-
-_DONE = object()
 
 
 def _get_external_workers(worker: Any) -> collections.defaultdict:
