@@ -630,11 +630,15 @@ class Scheduler:
 
     def _dispatch_task(self, task: Task, worker_id: str, host: str | None, reply: dict) -> None:
         self.update_metrics_task_started(task)
-        self._state.set_status(task, RUNNING, self._config)
-        task.worker_running = worker_id
-        task.resources_running = task.resources.copy()
-        task.time_running = self._now()
-        self._state.touch_task(task)
+        state = self._state
+        state.defer_refresh(task)
+        try:
+            state.set_status(task, RUNNING, self._config)
+            task.worker_running = worker_id
+            task.resources_running = task.resources.copy()
+            task.time_running = self._now()
+        finally:
+            state.end_deferred_refresh(task)
         self._update_task_history(task, RUNNING, host=host)
         reply["task_id"] = task.id
         reply["task_family"] = task.family

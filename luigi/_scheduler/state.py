@@ -77,6 +77,7 @@ class SimpleTaskState:
 
     def end_deferred_refresh(self, task: Task) -> None:
         self._deferred = None
+        self._dirty_tasks.add(task.id)
         self._index.refresh(task)
 
     def touch_worker(self, worker: Worker) -> None:
