@@ -252,3 +252,8 @@ def test_per_task_fork_when_reuse_is_off(sch, tmp_path, monkeypatch):
     assert ok
     pids = {int((tmp_path / f"touch-{i}").read_text()) for i in range(4)}
     assert len(pids) == 4 and os.getpid() not in pids
+
+
+def test_build_with_two_workers_end_to_end(tmp_path):
+    assert luigi.build([Many(n=20)], local_scheduler=True, workers=2, no_lock=True) is True
+    assert all((tmp_path / f"touch-{i}").exists() for i in range(20))
