@@ -138,3 +138,12 @@ def test_example_wordcount_pipeline_runs_from_repo_root(tmp_path):
     totals = dict(line.split("\t") for line in (out_dir / "total.tsv").read_text().splitlines())
     assert totals["the"] == "24"
     assert "* 7 ran successfully:" in result.stderr
+
+
+def test_summary_length_flag_applies_to_the_summary(tmp_path):
+    result = run_luigi(
+        "--module", "cli_tasks", "FanIn", "--parts", "3", "--local-scheduler", "--no-lock",
+        "--execution-summary-summary-length", "1", cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "* 4 ran successfully:\n    - 1 FanIn(parts=3)\n    ...\n" in result.stderr

@@ -181,3 +181,16 @@ def test_test_notifications_task_from_the_command_line(smtp_inbox, tmp_path):
     body = _text_body(message)
     assert "Name: TestNotificationsTask\n\nParameters:\n  raise_in_complete: False\n" in body
     assert "ValueError: Testing notifications triggering" in body
+
+
+def test_generated_message_carries_png_attachments(tmp_path):
+    image = tmp_path / "graph.png"
+    image.write_bytes(b"\x89PNG fake image bytes")
+    message = notifications.generate_email("from@x", "subject", "body", ["a@x", "b@x"], str(image))
+    parsed = email.message_from_string(message.as_string(), policy=email.policy.default)
+    assert (parsed["Subject"], parsed["From"]) == ("subject", "from@x")
+    [text, attachment] = list(parsed.iter_parts())
+    assert text.get_content_type() == "text/plain" and text.get_content() == "body"
+    assert attachment.get_content_type() == "image/png"
+    assert attachment.get_filename() == "graph.png"
+    assert attachment.get_content() == b"\x89PNG fake image bytes"
