@@ -101,6 +101,7 @@ def test_core_defaults():
     assert params.log_level == "DEBUG" and params.scheduler_url == ""
 
 
+@pytest.mark.filterwarnings("ignore::luigi.parameter.UnconsumedParameterWarning")  # Luigi warns here too
 def test_core_reads_config_including_deprecated_aliases(tmp_path):
     (tmp_path / "luigi.cfg").write_text("[core]\nworkers = 4\ndefault-scheduler-host = old.example\n")
     params = luigi.interface.core()
