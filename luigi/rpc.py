@@ -71,6 +71,21 @@ class _FetcherInterface(metaclass=abc.ABCMeta):
         """Release connections."""
 
 
+class _TCPHTTPConnection(http.client.HTTPConnection):
+    """``http.client`` sends the headers and the body in two writes; with Nagle's algorithm on, the
+    body then waits for the server's delayed ACK. TCP_NODELAY avoids that stall on every call."""
+
+    def connect(self) -> None:
+        super().connect()
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class _TCPHTTPSConnection(http.client.HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 class _UnixHTTPConnection(http.client.HTTPConnection):
     """HTTP over a Unix domain socket; ``path`` is the socket file."""
 
@@ -125,9 +140,9 @@ class URLLibFetcher(_FetcherInterface):
             if scheme == "http+unix":
                 conn = _UnixHTTPConnection(urllib.parse.unquote(host), timeout=timeout)
             elif scheme == "https":
-                conn = http.client.HTTPSConnection(host, timeout=timeout)
+                conn = _TCPHTTPSConnection(host, timeout=timeout)
             else:
-                conn = http.client.HTTPConnection(host, timeout=timeout)
+                conn = _TCPHTTPConnection(host, timeout=timeout)
             self._connections[(scheme, host)] = conn
         conn.timeout = timeout
         return conn

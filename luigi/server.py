@@ -97,12 +97,15 @@ def _configured_token() -> str | None:
     return token or None
 
 
-class _BadRequest(Exception):
-    """A client error found before the scheduler is called."""
+class _BadRequest(tornado.web.HTTPError):
+    """A client error found before the scheduler is called; ``str()`` is the message for the client."""
 
     def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
+        super().__init__(status, "%s", message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class _JsonErrorMixin:
@@ -558,6 +561,7 @@ class StateSaver:
 
     def close(self) -> None:
         self.flush()
+        self._store.flush_all(self._state)
         self._store.close()
 
 

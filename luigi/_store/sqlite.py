@@ -8,6 +8,13 @@ the HTTP layer acknowledges a state-changing call only after the batch holding i
 (group commit), so whatever a worker was told is on disk. ``synchronous=NORMAL`` in WAL mode makes a
 commit durable against process death without an fsync per batch.
 
+Worker rows are the exception to "written at once": a worker changes on every ping and
+``get_work`` (``last_active``), and its record lists every task it may run, so rewriting it per
+request would cost O(tasks of that worker) each time. A worker row is written when the worker is
+new, and then at most every ``worker_interval`` seconds. Nothing important is lost with that: on
+restore, each worker's runnable tasks are rebuilt from the task rows' ``workers`` lists (always
+written at once), and a worker whose row was never written is recreated from them.
+
 Why JSON rows and not pickle: loading a tampered pickle executes code, and pickles break across code
 versions; a JSON record can be read by any version that knows the field names.
 """
@@ -18,6 +25,7 @@ import json
 import logging
 import os
 import sqlite3
+import time
 from typing import Any
 
 logger = logging.getLogger("luigi.server")
@@ -45,8 +53,10 @@ class SqliteStateStore:
 
     Not thread-safe: the server uses it from its event-loop thread only."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, worker_interval: float = 1.0) -> None:
         self.path = path
+        self.worker_interval = worker_interval
+        self._worker_written: dict[str, float] = {}
         parent = os.path.dirname(os.path.abspath(path))
         os.makedirs(parent, exist_ok=True)
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -82,7 +92,10 @@ class SqliteStateStore:
     def load_into(self, state: Any) -> int:
         """Rebuild ``state`` (a ``SimpleTaskState``) from the stored rows; returns the task count."""
         tasks, workers = self.records()
+        workers = _with_runnable_tasks(tasks, workers)
         state.restore(tasks, workers)
+        now = time.monotonic()
+        self._worker_written = {record["id"]: now for record in workers}
         logger.info("Restored %d tasks and %d workers from %s", len(tasks), len(workers), self.path)
         return len(tasks)
 
@@ -100,8 +113,9 @@ class SqliteStateStore:
         self._pending_workers.update(worker_ids)
         if not self._pending_tasks and not self._pending_workers:
             return 0
+        due_workers = self._due_workers(state)
         task_rows, task_gone = _split(self._pending_tasks, state._tasks)
-        worker_rows, worker_gone = _split(self._pending_workers, state._active_workers)
+        worker_rows, worker_gone = _split(due_workers, state._active_workers)
         conn = self._conn
         conn.execute("BEGIN")
         try:
@@ -113,13 +127,51 @@ class SqliteStateStore:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        touched = len(self._pending_tasks) + len(self._pending_workers)
+        touched = len(self._pending_tasks) + len(due_workers)
         self._pending_tasks.clear()
-        self._pending_workers.clear()
+        self._pending_workers -= due_workers
+        now = time.monotonic()
+        for worker_id, _record in worker_rows:
+            self._worker_written[worker_id] = now
+        for (worker_id,) in worker_gone:
+            self._worker_written.pop(worker_id, None)
         return touched
+
+    def _due_workers(self, state: Any) -> set[str]:
+        """Pending workers to write now: new, removed, or last written ``worker_interval`` ago."""
+        horizon = time.monotonic() - self.worker_interval
+        written = self._worker_written
+        return {
+            worker_id for worker_id in self._pending_workers
+            if worker_id not in written or worker_id not in state._active_workers or written[worker_id] <= horizon
+        }
+
+    def flush_all(self, state: Any) -> int:
+        """Flush, including workers whose interval has not passed (shutdown)."""
+        self._worker_written.clear()
+        return self.flush(state)
 
     def close(self) -> None:
         self._conn.close()
+
+
+def _with_runnable_tasks(tasks: list[dict[str, Any]], workers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Worker records whose ``tasks`` include every task listing the worker in its ``workers``;
+    workers known only from task rows get a fresh record."""
+    runnable: dict[str, set[str]] = {}
+    for task in tasks:
+        for worker_id in task.get("workers", ()):
+            runnable.setdefault(worker_id, set()).add(task["id"])
+    records = []
+    for record in workers:
+        ids = runnable.pop(record["id"], set())
+        records.append({**record, "tasks": sorted(ids.union(record.get("tasks", ())))})
+    if runnable:
+        from luigi.scheduler import Worker
+
+        for worker_id, ids in runnable.items():
+            records.append({**Worker(worker_id).to_record(), "tasks": sorted(ids)})
+    return records
 
 
 def _split(ids: set[str], live: dict[str, Any]) -> tuple[list[tuple[str, str]], list[tuple[str]]]:

@@ -78,7 +78,7 @@ def test_flush_writes_only_changes_and_restore_round_trips(tmp_path):
     assert reopened.load_into(fresh) == 1
     tasks, workers = fresh.restored
     assert tasks == [{"id": "B", "status": "DISABLED", "failures": [1.5, 2.5, 3.5]}]
-    assert workers == [{"id": "W", "last_active": 3.0}]
+    assert workers == [{"id": "W", "last_active": 3.0, "tasks": []}]
     mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
 
@@ -139,3 +139,31 @@ def test_committed_rows_survive_sigkill(tmp_path):
     assert proc.returncode == -signal.SIGKILL
     tasks, _ = SqliteStateStore(str(path)).records()
     assert len(tasks) == 500
+
+
+def test_worker_rows_are_throttled_but_new_workers_written_at_once(tmp_path):
+    state = FakeState()
+    store = SqliteStateStore(str(tmp_path / "s.db"), worker_interval=3600)
+    state.put_worker("W", last_active=1.0)
+    store.flush(state)
+    state.put_worker("W", last_active=2.0)  # a ping: not worth a write per request
+    state.put_worker("V", last_active=2.0)  # a new worker: written at once
+    store.flush(state)
+    assert sorted(r["last_active"] for r in store.records()[1]) == [1.0, 2.0]
+    store.flush_all(state)  # shutdown writes everything
+    assert [r["last_active"] for r in store.records()[1]] == [2.0, 2.0]
+
+
+def test_restore_rebuilds_worker_tasks_from_task_rows(tmp_path):
+    state = FakeState()
+    store = SqliteStateStore(str(tmp_path / "s.db"))
+    state.put_worker("W")
+    state.put_task("A", workers=["W", "X"])
+    state.put_task("B", workers=["W"])
+    store.flush(state)
+    fresh = FakeState()
+    store.load_into(fresh)
+    workers = {r["id"]: r for r in fresh.restored[1]}
+    assert workers["W"]["tasks"] == ["A", "B"]
+    assert workers["X"]["tasks"] == ["A"]  # never had a row: recreated from the task rows
+    assert workers["X"]["disabled"] is False
