@@ -37,7 +37,7 @@ _EMPTY: frozenset = frozenset()
 class _Snap:
     """Fields of one task as last seen by the indexes (a fresh one matches no real task)."""
 
-    __slots__ = ("status", "seq", "deps", "gkey", "ready", "workers", "newest", "stake", "has_res",
+    __slots__ = ("status", "seq", "deps", "gkey", "ready", "workers", "newest", "stake", "has_res", "sig",
                  "family", "worker_running", "batch_id")
 
     def __init__(self) -> None:
@@ -50,6 +50,7 @@ class _Snap:
         self.newest = None
         self.stake = _EMPTY
         self.has_res = False
+        self.sig = ()
         self.family = None
         self.worker_running = None
         self.batch_id = None
@@ -89,7 +90,7 @@ class StateIndex:
         self.rdeps: dict[str, set] = {}
         self.unready: dict[str, int] = {}
         self.workers: dict[str, WorkerSlot] = {}
-        self.global_heap: list | None = None  # built on first use (see ensure_global_heap)
+        self.sig_heaps: dict[tuple, list] | None = None  # ready tasks by resource signature (ensure_sig_heaps)
         self.family_heaps: dict[str, list] = {}  # only families somebody batches (ensure_family_heap)
         self.batches: dict[Any, dict] = defaultdict(dict)
         self.orphans: set = set()  # ids whose stakeholders became empty (prune schedules removal)
@@ -171,6 +172,9 @@ class StateIndex:
         was_ready = snap.ready
         old_key = snap.gkey
         old_family = snap.family
+        old_sig = snap.sig
+        resources = task.resources
+        snap.sig = tuple(sorted(resources.items())) if resources else ()
         ready = status == PENDING and self.unready.get(tid, 0) <= 0
         if status_changed:
             snap.seq = self._seq
@@ -205,7 +209,7 @@ class StateIndex:
         if was_ready != ready:
             self.n_ready += 1 if ready else -1
         if key is not None:
-            self._push(tid, key, ready, old_key, was_ready, old_family, prev_workers, snap)
+            self._push(tid, key, ready, old_key, was_ready, old_family, old_sig, prev_workers, snap)
         for dependent in dependents:
             if dependent != tid:
                 other = self.tasks.get(dependent)
@@ -265,14 +269,16 @@ class StateIndex:
                 slot.res_pending += sign
 
     def _push(self, tid: str, key: tuple, ready: bool, old_key: tuple | None, was_ready: bool,
-              old_family: str | None, old_workers: frozenset, snap: _Snap) -> None:
+              old_family: str | None, old_sig: tuple, old_workers: frozenset, snap: _Snap) -> None:
         """Push heap entries that are not already present with the same key."""
-        same_key = old_key == key
-        if not same_key and self.global_heap is not None:
-            heapq.heappush(self.global_heap, (key, tid))
         if not ready:
             return
-        was_ready_same = same_key and was_ready
+        was_ready_same = old_key == key and was_ready
+        if self.sig_heaps is not None and not (was_ready_same and old_sig == snap.sig):
+            heap = self.sig_heaps.get(snap.sig)
+            if heap is None:
+                heap = self.sig_heaps[snap.sig] = []
+            heapq.heappush(heap, (key, tid))
         family_heap = self.family_heaps.get(snap.family)
         if family_heap is not None and not (was_ready_same and old_family == snap.family):
             heapq.heappush(family_heap, (key, tid))
@@ -338,14 +344,28 @@ class StateIndex:
             del self.workers[worker_id]
 
     # ------------------------------------------------------------------ ordered iteration
-    def ensure_global_heap(self) -> list:
-        """Heap of ready + RUNNING tasks; built in O(n) the first time a non-trivial worker asks."""
-        if self.global_heap is None:
+    def ensure_sig_heaps(self) -> dict[tuple, list]:
+        """Ready tasks grouped by resource signature, one heap each.
+
+        Built in O(pending) the first time a non-trivial worker or an assistant asks for work,
+        then maintained by ``refresh``.
+        """
+        if self.sig_heaps is None:
             snaps = self.snaps
-            self.global_heap = [(snaps[tid].gkey, tid) for status in (PENDING, RUNNING)
-                                for tid in self.status_tasks.get(status, ()) if snaps[tid].gkey is not None]
-            heapq.heapify(self.global_heap)
-        return self.global_heap
+            heaps: dict[tuple, list] = defaultdict(list)
+            for tid in self.status_tasks.get(PENDING, ()):
+                snap = snaps[tid]
+                if snap.ready:
+                    heaps[snap.sig].append((snap.gkey, tid))
+            for heap in heaps.values():
+                heapq.heapify(heap)
+            self.sig_heaps = dict(heaps)
+        return self.sig_heaps
+
+    def running_in_rank_order(self) -> list:
+        """RUNNING tasks sorted like the ready heaps. O(r log r) for r running tasks."""
+        snaps = self.snaps
+        return sorted(self.status_tasks.get(RUNNING, {}).values(), key=lambda task: snaps[task.id].gkey)
 
     def ensure_family_heap(self, family: str) -> list:
         """Heap of the family's ready tasks; built in O(pending) the first time the family is batched."""
@@ -357,9 +377,14 @@ class StateIndex:
             heapq.heapify(heap)
         return heap
 
-    def valid_global(self, entry: tuple) -> bool:
-        snap = self.snaps.get(entry[1])
-        return snap is not None and snap.gkey == entry[0]
+    def sig_validator(self, sig: tuple) -> Any:
+        snaps = self.snaps
+
+        def valid(entry: tuple) -> bool:
+            snap = snaps.get(entry[1])
+            return snap is not None and snap.ready and snap.gkey == entry[0] and snap.sig == sig
+
+        return valid
 
     def valid_ready(self, entry: tuple) -> bool:
         snap = self.snaps.get(entry[1])

@@ -4,21 +4,23 @@ Luigi sorts every PENDING and RUNNING task on each request. Here:
 
 * a *trivial* worker (none of its PENDING tasks needs resources) takes the top of its own heap of
   ready tasks: amortised O(log n);
-* otherwise the global heap of ready + RUNNING tasks is walked in rank order while simulating
-  Luigi's greedy resource reservation for the workers that asked for work recently; the walk stops
-  at the first task this worker may take. Cost O(k log n) for the k higher-ranked tasks visited
-  (non-ready PENDING tasks are never visited: in Luigi they are no-ops);
+* otherwise ready tasks (one heap per resource signature) and RUNNING tasks are merged in rank
+  order while simulating Luigi's greedy resource reservation for the workers that asked for work
+  recently; the walk stops at the first task this worker may take, and drops a signature's whole
+  stream once one of its tasks no longer fits. Cost O((k + s) log n) for the k higher-ranked tasks
+  visited and s signatures (non-ready PENDING tasks are never visited: in Luigi they are no-ops);
 * batch extension walks the family's ready heap after the picked task.
 """
 
 from __future__ import annotations
 
+import heapq
 import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from luigi._scheduler.constants import PENDING, RUNNING
+from luigi._scheduler.constants import PENDING
 
 
 @dataclass
@@ -90,36 +92,69 @@ def select(scheduler: Any, worker: Any, assistant: bool) -> Selection:
         index.compact_worker_heap(worker.id)
         return _extend_batch(scheduler, worker.id, best, only_listed=True)
 
+    best = _greedy_walk(scheduler, worker, assistant)
+    return _extend_batch(scheduler, worker.id, best, only_listed=False)
+
+
+def _greedy_walk(scheduler: Any, worker: Any, assistant: bool) -> Any:
+    """Luigi's rank-ordered walk with greedy reservations, merged from per-signature streams.
+
+    Ready tasks come from one heap per resource signature plus the (few) RUNNING tasks. Greedy
+    resources only grow during the walk, so once a task of signature S does not fit them no later
+    task of S can: the whole stream is dropped. A saturated resource therefore costs O(log n), not
+    a scan of every task waiting for it.
+    """
+    index = scheduler._state._index
     used = scheduler._used_resources()
     greedy_resources: dict = defaultdict(int)
-    budget = _GreedyBudget(state, state.now() - scheduler._config.worker_disconnect_delay)
+    budget = _GreedyBudget(scheduler._state, scheduler._state.now() - scheduler._config.worker_disconnect_delay)
     has_resources = scheduler._has_resources
-    best = None
-    walk = index.iterate(index.ensure_global_heap(), index.valid_global)
+    key_of = index.key_of
+    walks: list = [iter(index.running_in_rank_order())]
+    for sig, heap in list(index.ensure_sig_heaps().items()):
+        if heap:
+            walks.append(index.iterate(heap, index.sig_validator(sig)))
+        else:
+            del index.sig_heaps[sig]
+    heads: list = []
+    for number, walk in enumerate(walks):
+        task = next(walk, None)
+        if task is not None:
+            heads.append((key_of(task.id), number, task))
+    heapq.heapify(heads)
     try:
-        for task in walk:
-            if task.status == RUNNING:
+        while heads:
+            _key, number, task = heapq.heappop(heads)
+            if number == 0:  # a RUNNING task
                 if budget.count(task.worker_running) is not None:
                     budget.take(task.worker_running)
                     for name, amount in _resources_held(task).items():
                         greedy_resources[name] += amount
-                continue
-            if not has_resources(task.resources, greedy_resources):
-                continue
-            eligible = (assistant and task.runnable) or worker.id in task.workers
-            if eligible and has_resources(task.resources, used):
-                best = task
-                break
-            extra = (worker.id,) if assistant else ()
-            for other in itertools.chain(task.workers, extra):
-                if (budget.count(other) or 0) > 0:
-                    budget.take(other)
-                    for name, amount in task.resources.items():
-                        greedy_resources[name] += amount
-                    break
+            elif not has_resources(task.resources, greedy_resources):
+                continue  # drop this signature's stream: none of its later tasks fits either
+            else:
+                eligible = (assistant and task.runnable) or worker.id in task.workers
+                if eligible and has_resources(task.resources, used):
+                    return task
+                _reserve(task, worker.id, assistant, budget, greedy_resources)
+            following = next(walks[number], None)
+            if following is not None:
+                heapq.heappush(heads, (key_of(following.id), number, following))
     finally:
-        walk.close()
-    return _extend_batch(scheduler, worker.id, best, only_listed=False)
+        for walk in walks[1:]:
+            walk.close()
+    return None
+
+
+def _reserve(task: Any, worker_id: str, assistant: bool, budget: _GreedyBudget, greedy_resources: dict) -> None:
+    """Book ``task``'s resources for the first worker able to run it that still has capacity."""
+    extra = (worker_id,) if assistant else ()
+    for other in itertools.chain(task.workers, extra):
+        if (budget.count(other) or 0) > 0:
+            budget.take(other)
+            for name, amount in task.resources.items():
+                greedy_resources[name] += amount
+            return
 
 
 def _extend_batch(scheduler: Any, worker_id: str, best: Any, only_listed: bool) -> Selection:

@@ -264,3 +264,19 @@ def test_batch_members_running_count_resources_once(make_scheduler):
                  resources={"r": 1})
     assert sch._state.get_task("Rep").resources_running == {"r": 1}
     assert sch.resources() == {"r": {"total": 1, "used": 1}}
+
+
+def test_saturated_resource_does_not_scan_every_waiting_task(make_scheduler):
+    sch = make_scheduler(resources={"db": 1})
+    for i in range(2000):
+        sch.add_task(worker=W, task_id=f"T{i:04d}", resources={"db": 1})
+    sch.add_task(worker=W, task_id="free")
+    assert task_of(sch.get_work(worker=W)) == "T0000"
+    calls = []
+    original = sch._has_resources
+    sch._has_resources = lambda needed, used: calls.append(needed) or original(needed, used)
+    assert task_of(sch.get_work(worker=W)) == "free"  # the db tasks wait, the free task runs
+    assert task_of(sch.get_work(worker=W)) is None
+    assert len(calls) < 20
+    sch.add_task(worker=W, task_id="T0000", status=DONE)
+    assert task_of(sch.get_work(worker=W)) == "T0001"
