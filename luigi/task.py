@@ -66,6 +66,7 @@ FlattenableItems = Union[
     T, "list[FlattenableItems[T]]", "tuple[FlattenableItems[T], ...]", "dict[str, FlattenableItems[T]]"
 ]
 
+
 def namespace(namespace: str | None = None, scope: str = "") -> None:
     """Set the namespace of task classes created from now on in modules under ``scope``."""
     Register._default_namespace_dict[scope] = namespace or ""
@@ -272,6 +273,68 @@ _handler_order: dict[tuple[Any, Any, Any], int] = {}
 _handler_counter = itertools.count()
 
 
+class _CallbackTable(dict):
+    """``Task._event_callbacks``: a plain dict that counts changes to its set of classes.
+
+    Dispatch caches, per task class, which registered classes it is an instance of; the version
+    tells when that cache is stale (handlers added to an already present class need no new version).
+    """
+
+    version = 0
+
+    def _changed(self) -> None:
+        self.version += 1
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._changed()
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: Any) -> None:
+        self._changed()
+        super().__delitem__(key)
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        if key not in self:
+            self._changed()
+        return super().setdefault(key, default)
+
+    def pop(self, *args: Any) -> Any:
+        self._changed()
+        return super().pop(*args)
+
+    def popitem(self) -> tuple[Any, Any]:
+        self._changed()
+        return super().popitem()
+
+    def clear(self) -> None:
+        self._changed()
+        super().clear()
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self._changed()
+        super().update(*args, **kwargs)
+
+    def __ior__(self, other: Any) -> _CallbackTable:
+        self._changed()
+        return super().__ior__(other)
+
+
+# task class -> (callback table, its version, registered classes the task class derives from)
+_dispatch_cache: dict[type, tuple[Any, int, list[Any]]] = {}
+
+
+def _handler_classes(table: dict[Any, Any], task_class: type) -> list[Any]:
+    """The classes with registered handlers that apply to instances of ``task_class``, in table order."""
+    version = getattr(table, "version", None)
+    cached = _dispatch_cache.get(task_class)
+    if version is not None and cached is not None and cached[0] is table and cached[1] == version:
+        return cached[2]
+    classes = [klass for klass in list(table) if isinstance(klass, type) and issubclass(task_class, klass)]
+    if version is not None:
+        _dispatch_cache[task_class] = (table, version, classes)
+    return classes
+
+
 def _dataclass_transform(cls: type) -> type:
     """Mark ``Task`` for type checkers as a dataclass-like class whose fields are Parameters."""
     transform = getattr(typing, "dataclass_transform", None)
@@ -284,7 +347,7 @@ def _dataclass_transform(cls: type) -> type:
 class Task(metaclass=Register):
     """A unit of work: parameters identify it, ``requires``/``output``/``run`` define it."""
 
-    _event_callbacks: dict[Any, dict[Any, set[Callable[..., Any]]]] = {}
+    _event_callbacks: dict[Any, dict[Any, set[Callable[..., Any]]]] = _CallbackTable()
 
     priority: Any = 0
     disabled = False
@@ -608,9 +671,11 @@ class Task(metaclass=Register):
         Errors in handlers are logged and do not stop the others; ``KeyboardInterrupt`` and
         ``SystemExit`` propagate.
         """
-        for klass, handlers in list(self._event_callbacks.items()):
-            callbacks = handlers.get(event)
-            if not callbacks or not isinstance(self, klass):
+        table = self._event_callbacks
+        for klass in _handler_classes(table, type(self)):
+            handlers = table.get(klass)
+            callbacks = handlers.get(event) if handlers else None
+            if not callbacks:
                 continue
             if len(callbacks) > 1:
                 callbacks = sorted(callbacks, key=lambda cb: _handler_order.get((klass, event, cb), float("inf")))

@@ -116,3 +116,36 @@ def test_handler_registering_another_handler_during_dispatch():
 
 def test_callbacks_dict_is_shared_by_all_task_classes():
     assert EvA._event_callbacks is luigi.Task._event_callbacks is luigi.WrapperTask._event_callbacks
+
+
+def test_dispatch_sees_classes_registered_or_removed_after_earlier_events():
+    calls = []
+
+    class Fresh(luigi.Task):
+        pass
+
+    class FreshChild(Fresh):
+        pass
+
+    child = FreshChild()
+    child.trigger_event("late")  # nothing registered yet
+    Fresh.event_handler("late")(lambda: calls.append("base"))
+    child.trigger_event("late")
+    FreshChild.event_handler("late")(lambda: calls.append("child"))
+    child.trigger_event("late")
+    assert calls == ["base", "base", "child"]
+
+    saved = dict(luigi.Task._event_callbacks)
+    luigi.Task._event_callbacks.clear()
+    child.trigger_event("late")
+    assert calls == ["base", "base", "child"]
+    luigi.Task._event_callbacks.update(saved)
+    child.trigger_event("late")
+    assert calls[3:] == ["base", "child"]
+
+
+def test_replaced_callback_table_is_used(monkeypatch):
+    calls = []
+    monkeypatch.setattr(luigi.Task, "_event_callbacks", {EvA: {"plain": {lambda: calls.append("plain")}}})
+    EvB().trigger_event("plain")
+    assert calls == ["plain"]
