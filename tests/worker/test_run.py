@@ -384,3 +384,19 @@ def test_non_assistant_worker_does_not_import_modules_named_by_the_scheduler(sch
     assert "tabnanny" not in sys.modules
     assert sch.status("Evil_1") == "FAILED"
     assert emails[0][0] == "Luigi: Cannot find task(s) sent by scheduler: Evil_1"
+
+
+def test_results_put_directly_on_the_queue_are_handled(sch):
+    """Test code (as in Luigi's suite) may fake running tasks and push results itself."""
+    from unittest import mock
+
+    wk = make_worker(sch)
+    task = FileTask(name="faked")
+    wk.add(task)
+    fake = mock.Mock(timeout_time=None)
+    fake.is_alive.return_value = True
+    wk._running_tasks[task.task_id] = fake
+    wk._task_result_queue.put((task.task_id, "DONE", "", [], None))
+    wk._handle_next_task()
+    assert wk._running_tasks == {}
+    assert sch.status(task.task_id) == "DONE"
