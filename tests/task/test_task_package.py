@@ -163,3 +163,20 @@ def test_task_module_constants():
     assert task.ParameterVisibility is luigi.parameter.ParameterVisibility
     assert task.UnconsumedParameterWarning is luigi.parameter.UnconsumedParameterWarning
     assert issubclass(task.BulkCompleteNotImplementedError, NotImplementedError)
+
+
+def test_module_all_lists():
+    from luigi import task, task_register, util
+
+    assert task.__all__ == [
+        "Task", "MixinNaiveBulkComplete", "DynamicRequirements", "ExternalTask", "WrapperTask", "Config",
+        "BulkCompleteNotImplementedError", "namespace", "auto_namespace", "task_id_str", "externalize", "getpaths",
+        "flatten", "flatten_output",
+    ]  # fmt: skip
+    assert util.__all__ == [
+        "common_params", "inherits", "requires", "copies", "delegates", "previous", "get_previous_completed",
+    ]  # fmt: skip
+    assert not hasattr(task_register, "__all__")
+    for name in ("Register", "TaskClassException", "TaskClassNotFoundException", "TaskClassAmbigiousException"):
+        assert hasattr(task_register, name)
+    assert callable(task_register.load_task)
