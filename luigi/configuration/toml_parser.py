@@ -79,7 +79,8 @@ class LuigiTomlParser(BaseParser, configparser.ConfigParser):
         for path in config_paths:
             if not os.path.isfile(path):
                 continue
-            assert _load_toml is not None, "TOML support is not installed"
+            if _load_toml is None:
+                raise ImportError(f"Cannot read {path!r}: no TOML library (tomllib, tomli or toml) is installed")
             try:
                 loaded = _load_toml(path)
             except _TOML_ERRORS as exc:

@@ -152,3 +152,12 @@ def test_top_level_values_are_not_tables(tmp_path):
     with pytest.raises(KeyError) as info:
         parser.get("nosection", "a")
     assert info.value.args == ("nosection",)
+
+
+def test_reading_without_a_toml_library_names_the_file(tmp_path, monkeypatch):
+    path = tmp_path / "x.toml"
+    path.write_text("[s]\na = 1\n")
+    monkeypatch.setattr(toml_module, "_load_toml", None)
+    assert LuigiTomlParser().read([str(tmp_path / "missing.toml")]) == {}
+    with pytest.raises(ImportError, match="x.toml"):
+        LuigiTomlParser().read([str(path)])
