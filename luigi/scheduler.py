@@ -863,9 +863,16 @@ class Scheduler:
         return {"taskId": task_id, "resources": held}
 
     @rpc_method()
-    def update_metrics_task_started(self, task: Task) -> None:
-        """O(1)."""
-        self._state._metrics_collector.handle_task_started(task)
+    def update_metrics_task_started(self, task: Any) -> None:
+        """Report a task start to the metrics collector. O(1).
+
+        Over HTTP a task id (string) is accepted and resolved; other non-record values are ignored
+        instead of reaching the collector (Luigi passes whatever arrived).
+        """
+        if isinstance(task, str):
+            task = self._state.get_task(task)
+        if isinstance(task, Task):
+            self._state._metrics_collector.handle_task_started(task)
 
     @rpc_method()
     def report_task_statistics(self, task_id: str, statistics: Any) -> None:
