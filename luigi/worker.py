@@ -11,13 +11,15 @@ Differences from Luigi that keep behaviour but remove costs or hangs:
   last run result) are not re-traversed by later ``add()`` calls, dynamic dependencies or
   reschedules;
 * with one worker process the result of a task never touches a pipe (see ``_worker.queues``);
+* with several worker processes (or ``force_multiprocessing``) picklable tasks run in reusable
+  subprocesses instead of one fork per task (see ``_worker.runners``);
 * task subprocesses forward reporter calls and message responses to the worker, which applies
   them, so they reach an in-process scheduler;
 * waiting for results also wakes up when a child dies or reaches its timeout; timed-out children
   are killed with their whole process tree (``psutil`` optional); each dead child is reported once;
 * parallel completeness checks use one process pool per worker and never hang on unpicklable tasks;
 * explanations are always JSON-encodable; exceptions in RPC callbacks do not kill the keep-alive
-  thread.
+  thread; only an assistant imports modules named by the scheduler.
 """
 
 from __future__ import annotations
@@ -1474,6 +1476,8 @@ def _has_started(task_process: Any) -> bool:
 
 def _json_expl(expl: Any) -> str:
     """JSON-encode an explanation; values JSON cannot represent are encoded as their ``str``."""
+    if expl is None:  # the default on_success(): skip the encoder machinery
+        return "null"
     try:
         return json.dumps(expl)
     except (TypeError, ValueError):
