@@ -257,3 +257,37 @@ def test_per_task_fork_when_reuse_is_off(sch, tmp_path, monkeypatch):
 def test_build_with_two_workers_end_to_end(tmp_path):
     assert luigi.build([Many(n=20)], local_scheduler=True, workers=2, no_lock=True) is True
     assert all((tmp_path / f"touch-{i}").exists() for i in range(20))
+
+
+class DynParent(luigi.Task):
+    def output(self):
+        return luigi.LocalTarget("dyn-parent")
+
+    def run(self):
+        deps = yield [Touch(i=100), Touch(i=101)]
+        with self.output().open("w") as fh:
+            fh.write(",".join(t.open().read() for t in deps))
+
+
+def test_dynamic_dependencies_from_subprocesses(sch, tmp_path):
+    wk, added, ok = _run(sch, DynParent(), worker_processes=2)
+    assert ok
+    child_pids = (tmp_path / "dyn-parent").read_text().split(",")
+    assert len(child_pids) == 2 and str(os.getpid()) not in child_pids
+
+
+class SleepsTwoSeconds(luigi.Task):
+    def complete(self):
+        return False
+
+    def run(self):
+        time.sleep(2)
+
+
+def test_worker_timeout_from_config(sch):
+    timeouts = []
+    SleepsTwoSeconds.event_handler(Event.TIMEOUT)(lambda t, msg: timeouts.append(msg))
+    started = time.time()
+    wk, added, ok = _run(sch, SleepsTwoSeconds(), timeout=1)
+    assert not ok and time.time() - started < 10
+    assert timeouts == [f"Task {SleepsTwoSeconds().task_id} timed out after 1 seconds and was terminated."]
