@@ -22,9 +22,30 @@ PARSERS: dict[str, Any] = {
 DEFAULT_PARSER = "cfg"
 
 
+# ``os.environ.get`` encodes the key and decodes the value on every call (~0.8 µs), and this is
+# read once per defaulted parameter of every task created. CPython keeps the raw environment in
+# ``os.environ._data`` keyed by the encoded name, and every ``os.environ`` write updates it, so a
+# plain dict lookup there sees the same value; other interpreters fall back to ``os.environ``.
+_ENV_DATA: Any = getattr(os.environ, "_data", None)
+_ENV_KEY: Any = os.environ.encodekey("LUIGI_CONFIG_PARSER") if _ENV_DATA is not None else None  # type: ignore[attr-defined]
+_DECODED_VALUES: dict[Any, str] = {}
+
+
+def _env_parser_name() -> str:
+    if _ENV_DATA is None:
+        return os.environ.get("LUIGI_CONFIG_PARSER", DEFAULT_PARSER)
+    raw = _ENV_DATA.get(_ENV_KEY)
+    if raw is None:
+        return DEFAULT_PARSER
+    name = _DECODED_VALUES.get(raw)
+    if name is None:
+        name = _DECODED_VALUES[raw] = os.environ.decodevalue(raw)  # type: ignore[attr-defined]
+    return name
+
+
 def _get_default_parser() -> str:
     """The parser named by ``LUIGI_CONFIG_PARSER`` (read on every call), ``cfg`` if unknown."""
-    parser = os.environ.get("LUIGI_CONFIG_PARSER", DEFAULT_PARSER)
+    parser = _env_parser_name()
     if parser not in PARSERS:
         warnings.warn(f"Invalid parser: {DEFAULT_PARSER}", stacklevel=2)
         parser = DEFAULT_PARSER
