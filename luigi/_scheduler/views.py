@@ -24,24 +24,31 @@ TASK_FAMILY_RE = re.compile(r"([^(_]+)[(_]")
 
 
 def upstream_status(tasks: dict, task_id: str, table: dict) -> str | None:
-    """How a PENDING task is blocked, memoised in ``table`` (iterative post-order walk)."""
+    """How a PENDING task is blocked, memoised in ``table`` (iterative post-order walk).
+
+    Like Luigi, a node found in the table with the in-progress value ``""`` and some deps is
+    re-aggregated from its deps' current table values when it is popped again, so a table shared
+    between calls (``task_list``) gives the same answers as Luigi's. A DONE root yields ``""``.
+    """
+    if task_id in table:
+        return table[task_id]
     if task_id not in tasks:
         return None
-    stack: list = [(task_id, False)]
+    stack = [task_id]
     while stack:
-        node, expanded = stack.pop()
+        node = stack.pop()
         task = tasks.get(node)
-        if expanded:
-            table[node] = max((table.get(dep, "") for dep in task.deps), key=UPSTREAM_SEVERITY_KEY, default="")
+        if task is None or task.status == DONE:
             continue
-        if node in table or task is None or task.status == DONE:
-            continue
-        if task.status == PENDING and task.deps:
-            table[node] = ""
-            stack.append((node, True))
-            stack.extend((dep, False) for dep in task.deps if dep not in table)
-        else:
-            table[node] = STATUS_TO_UPSTREAM_MAP.get(task.status, "")
+        if node not in table:
+            if task.status == PENDING and task.deps:
+                table[node] = ""
+                stack.append(node)
+                stack.extend(task.deps)
+            else:
+                table[node] = STATUS_TO_UPSTREAM_MAP.get(task.status, "")
+        elif table[node] == "" and task.deps:
+            table[node] = max((table.get(dep, "") for dep in task.deps), key=UPSTREAM_SEVERITY_KEY)
     return table.get(task_id, "")
 
 

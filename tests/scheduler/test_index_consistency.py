@@ -67,10 +67,10 @@ def assert_index_matches_rebuild(state):
 
 
 def brute_force_pending(sch, worker_id):
-    table, pending, unique, last = {}, 0, 0, 0
+    pending, unique, last = 0, 0, 0
     for task in sch._state._tasks.values():
         if task.status in (PENDING, FAILED) and worker_id in task.workers:
-            if task.status == PENDING and sch._upstream_status(task.id, table) == UPSTREAM_DISABLED:
+            if task.status == PENDING and sch._upstream_status(task.id, {}) == UPSTREAM_DISABLED:
                 continue
             pending += 1
             unique += len(task.workers) == 1

@@ -175,3 +175,14 @@ def test_has_task_history_and_update_resources(sch):
     assert sch.has_task_history() is False
     sch.update_resources(a=2, b=3)
     assert sch._resources == {"a": 2, "b": 3}
+
+
+def test_shared_upstream_table_reaggregates_in_progress_nodes(sch):
+    sch.add_task(worker=W, task_id="T5", status="DISABLED")
+    sch.add_task(worker=W, task_id="T4", status="UNKNOWN", deps=["T5"])
+    sch.add_task(worker=W, task_id="T0", deps=["T4"])
+    sch.add_task(worker=W, task_id="T2", deps=["T4", "T5"])
+    assert sch._upstream_status("T0", {}) == ""  # an UNKNOWN dep is a leaf
+    table = {}
+    assert sch._upstream_status("T2", table) == UPSTREAM_DISABLED
+    assert sch._upstream_status("T0", table) == UPSTREAM_DISABLED  # as Luigi, via the shared table
