@@ -101,3 +101,38 @@ def test_task_and_worker_records_are_json_and_round_trip():
 def test_records_are_pickled_under_the_public_module_names():
     assert Task.__module__ == Worker.__module__ == OrderedSet.__module__ == "luigi.scheduler"
     assert scheduler_module.Task is Task
+
+
+def test_module_level_names():
+    s = scheduler_module
+    assert s.UPSTREAM_SEVERITY_ORDER == ("", "UPSTREAM_RUNNING", "UPSTREAM_MISSING_INPUT", "UPSTREAM_FAILED",
+                                         "UPSTREAM_DISABLED")
+    assert max(["UPSTREAM_FAILED", "UPSTREAM_RUNNING"], key=s.UPSTREAM_SEVERITY_KEY) == "UPSTREAM_FAILED"
+    assert s.STATUS_TO_UPSTREAM_MAP == {"FAILED": "UPSTREAM_FAILED", "RUNNING": "UPSTREAM_RUNNING",
+                                        "BATCH_RUNNING": "UPSTREAM_RUNNING", "PENDING": "UPSTREAM_MISSING_INPUT",
+                                        "DISABLED": "UPSTREAM_DISABLED"}
+    assert (s.WORKER_STATE_ACTIVE, s.WORKER_STATE_DISABLED) == ("active", "disabled")
+    assert s.TASK_FAMILY_RE.match("Foo_bar_1a2b").group(1) == "Foo"
+    assert s.TASK_FAMILY_RE.match("Foo(x=1)").group(1) == "Foo"
+    assert s.TASK_FAMILY_RE.match("Foo") is None
+    assert s._retry_policy_fields == ["retry_count", "disable_hard_timeout", "disable_window"]
+    assert s.logger.name == "luigi.scheduler"
+    for name in ("notifications", "BatchNotifier", "MetricsCollectors", "history", "ParameterVisibility", "Config",
+                 "configuration", "parameter", "PENDING", "FAILED", "DONE", "RUNNING", "BATCH_RUNNING", "SUSPENDED",
+                 "UNKNOWN", "DISABLED"):
+        assert hasattr(s, name), name
+    config = s.scheduler()
+    assert (config.retry_delay, config.remove_delay, config.worker_disconnect_delay) == (900.0, 600.0, 60.0)
+    assert (config.disable_window, config.retry_count, config.disable_persist) == (3600, 999999999, 86400)
+    assert (config.max_shown_tasks, config.max_graph_nodes, config.stable_done_cooldown_secs) == (100000, 100000, 10)
+    assert config.metrics_collector is s.MetricsCollectors.default and config.metrics_custom_import is None
+    assert config._get_retry_policy() == RetryPolicy(999999999, 999999999, 3600)
+
+
+def test_scheduler_options_from_config_file(tmp_path):
+    from luigi import configuration
+
+    configuration.get_config().set("scheduler", "retry_delay", "5")
+    configuration.get_config().set("resources", "db", "3")
+    sch = scheduler_module.Scheduler()
+    assert sch._config.retry_delay == 5.0 and sch._resources == {"db": 3}
