@@ -158,22 +158,39 @@ class URLLibFetcher(_FetcherInterface):
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         if self.token:
             headers[TOKEN_HEADER] = self.token
-        key_host = parsed.netloc.rsplit("@", 1)[-1]
-        conn = self._connection(parsed.scheme, key_host, timeout)
+        key = (parsed.scheme, parsed.netloc.rsplit("@", 1)[-1])
+        method = "POST" if req.data is not None else "GET"
+        reused = key in self._connections and os.getpid() == self._pid
         try:
-            conn.request("POST" if req.data is not None else "GET", target, body=req.data, headers=headers)
+            resp, text = self._exchange(key, timeout, method, target, req.data, headers)
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            if not reused:
+                raise
+            # the server closed the idle keep-alive connection before reading our request: resend
+            # at once on a fresh connection instead of waiting rpc_retry_wait seconds
+            resp, text = self._exchange(key, timeout, method, target, req.data, headers)
+        if not 200 <= resp.status < 300:
+            raise _http_error(req.full_url, resp.status, resp.reason, text)
+        return text
+
+    def _exchange(
+        self, key: tuple[str, str], timeout: float | None, method: str, target: str, data: bytes | None,
+        headers: dict[str, str],
+    ) -> tuple[http.client.HTTPResponse, str]:
+        """One request/response on the kept-alive connection for ``key``; dropped on any error."""
+        conn = self._connection(key[0], key[1], timeout)
+        try:
+            conn.request(method, target, body=data, headers=headers)
             resp = conn.getresponse()
             text = resp.read().decode("utf-8")
         except BaseException:
             conn.close()
-            self._connections.pop((parsed.scheme, key_host), None)
+            self._connections.pop(key, None)
             raise
         if resp.will_close:
             conn.close()
-            self._connections.pop((parsed.scheme, key_host), None)
-        if not 200 <= resp.status < 300:
-            raise _http_error(req.full_url, resp.status, resp.reason, text)
-        return text
+            self._connections.pop(key, None)
+        return resp, text
 
     def close(self) -> None:
         for conn in self._connections.values():

@@ -164,7 +164,7 @@ _ARG_CHECKS: dict[str, tuple[str, Any]] = {
         )
     },
     **{
-        name: ("a boolean", lambda v: isinstance(v, (bool, int)) and not isinstance(v, float))
+        name: ("a boolean", lambda v: v is None or isinstance(v, (bool, int)))  # Luigi's worker sends null
         for name in ("runnable", "accepts_messages", "assistant", "batchable", "include_done", "include_running")
     },
     **{name: ("a list of strings", _is_str_list) for name in ("deps", "new_deps", "batched_args", "owners")},

@@ -82,7 +82,7 @@ def test_real_luigi_client_calls_against_our_luigid(real_python, make_luigid, tm
     assert out["work2"]["task_params"] == {"x": "1"}
     assert out["status_message"] == {"taskId": "A(x=1)", "statusMessage": "half"}
     assert out["progress"] == {"taskId": "A(x=1)", "progressPercentage": 50}
-    assert out["error"]["error"] == "Traceback: boom"
+    assert json.loads(out["error"]["error"]) == "Traceback: boom"  # expl is stored JSON-encoded
     assert out["error"]["displayName"] == "A(x=1)"
     assert out["ping"] == {"rpc_messages": []}
     assert list(out["failed"]) == ["A(x=1)"]

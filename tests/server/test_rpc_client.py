@@ -174,3 +174,32 @@ def test_unix_socket(make_server, tmp_path):
     sch = RemoteScheduler(srv.url)
     sch.add_task(worker="W", task_id="A", family="A")
     assert list(sch.task_list("PENDING", "")) == ["A"]
+
+
+def test_connection_closed_by_server_while_idle_is_reopened_at_once(monkeypatch):
+    """A keep-alive connection the server dropped is replaced without the rpc_retry_wait pause."""
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    accepted = []
+    reply = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{"response": 1}\n'
+
+    def serve():
+        for _ in range(2):
+            conn, _ = listener.accept()
+            accepted.append(conn)
+            conn.recv(65536)
+            conn.sendall(reply)
+            conn.close()  # keeps nothing alive although the reply did not say so
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    monkeypatch.setattr(time, "sleep", lambda s: pytest.fail("should not wait"))
+    sch = RemoteScheduler(f"http://127.0.0.1:{listener.getsockname()[1]}")
+    assert sch.is_paused() == 1
+    assert sch.is_paused() == 1
+    thread.join(10)
+    listener.close()
+    assert len(accepted) == 2
