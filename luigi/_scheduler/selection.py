@@ -87,9 +87,9 @@ def select(scheduler: Any, worker: Any, assistant: bool) -> Selection:
     """Pick the task (and batch) for ``worker``; see the module docstring for the cost."""
     state = scheduler._state
     index = state._index
+    index.compact_worker_heap(worker.id)
     if worker.is_trivial_worker(state):
         best = index.top_ready_for_worker(worker.id)
-        index.compact_worker_heap(worker.id)
         return _extend_batch(scheduler, worker.id, best, only_listed=True)
 
     best = _greedy_walk(scheduler, worker, assistant)
