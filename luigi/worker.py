@@ -399,7 +399,7 @@ class TaskProcess(multiprocessing.Process):
 
     def _run_get_new_deps(self) -> list | None:
         task_gen = self.task.run()
-        if not isinstance(task_gen, collections.abc.Generator):
+        if task_gen is None or not isinstance(task_gen, collections.abc.Generator):
             return None
         started = False
         next_send = None
@@ -1152,10 +1152,16 @@ class Worker:
             return False
         if self._runners is None:
             self._runners = runners.RunnerPool(self._task_result_queue, _execute_in_runner, fork_lock)
-        runner = self._runners.acquire()
-        task_process._runner = runner
-        runner.submit(task_process.task.task_id, blob)
-        return True
+        for _ in range(2):  # an idle runner may have died since its last task: try a fresh one
+            runner = self._runners.acquire()
+            try:
+                runner.submit(task_process.task.task_id, blob)
+            except OSError:
+                self._runners.discard(runner)
+                continue
+            task_process._runner = runner
+            return True
+        return False
 
     def _release_runner(self, task_process: Any) -> None:
         runner = getattr(task_process, "__dict__", {}).get("_runner")
