@@ -104,8 +104,8 @@ def _measure(code: str, ours_only: bool) -> tuple[dict, dict | None]:
 
 def _row(label: str, ours: float, real: float | None, unit: str) -> str:
     real_text = f"{real:12.1f}" if real is not None else f"{'-':>12}"
-    ratio = f"{real / ours:8.1f}x" if real is not None and ours > 0 else f"{'':>9}"
-    return f"{label:<22}{ours:12.1f}{real_text}{ratio}  {unit}"
+    ratio = f"{real / ours:11.1f}x" if real is not None and ours > 0 else f"{'':>12}"
+    return f"{label:<24}{ours:12.1f}{real_text}{ratio}  {unit}"
 
 
 def main() -> None:
@@ -115,7 +115,7 @@ def main() -> None:
     parser.add_argument("--million", action="store_true", help="also time a 1,000,000-task build (ours only)")
     parser.add_argument("--ours-only", action="store_true", help="skip real Luigi")
     args = parser.parse_args()
-    print(f"{'operation (N tasks)':<22}{'ours':>12}{'luigi 3.8.1':>12}{'speedup':>9}")
+    print(f"{'operation (N tasks)':<24}{'ours':>12}{'luigi 3.8.1':>12}{'speedup':>12}")
     for n in (int(x) for x in args.sizes.split(",")):
         ours, real = _measure(OPS % {"args": json.dumps({"n": n})}, args.ours_only)
         for key in ("add_task", "get_work", "get_work(res)", "count_pending", "ping"):
