@@ -270,8 +270,9 @@ class RPCHandler(_JsonErrorMixin, tornado.web.RequestHandler):
             self._chunks.append(chunk)
 
     def _cors(self) -> cors:
+        """The ``[cors]`` settings, read once per application rather than once per request."""
         if self._cors_config is None:
-            self._cors_config = cors()
+            self._cors_config = self.settings.get("cors_config") or cors()
         return self._cors_config
 
     def options(self, *args: Any) -> None:
@@ -505,6 +506,7 @@ def app(scheduler: Scheduler, **settings: Any) -> tornado.web.Application:
         "compress_response": True,
         "auth_token": token,
         "max_body_bytes": max_body,
+        "cors_config": cors(),
         **settings,
     }
     handlers = [
@@ -531,6 +533,7 @@ class StateSaver:
 
     def __init__(self, store: Any, scheduler: Scheduler) -> None:
         self._store = store
+        self._scheduler = scheduler
         self._state = scheduler._state
         self._waiters: list[asyncio.Future] = []
         self._scheduled = False
@@ -549,6 +552,7 @@ class StateSaver:
         waiters, self._waiters = self._waiters, []
         try:
             self._store.flush(self._state)
+            self._store.save_settings(_settings_of(self._scheduler))
         except Exception as e:  # e.g. disk full: answer 500 rather than pretend it is saved
             logger.exception("Failed saving scheduler state to %s", self._store.path)
             for future in waiters:
@@ -563,6 +567,15 @@ class StateSaver:
         self.flush()
         self._store.flush_all(self._state)
         self._store.close()
+
+
+def _settings_of(scheduler: Scheduler) -> dict[str, Any]:
+    """Scheduler-wide state kept next to the task/worker rows: the pause flag and task batchers."""
+    return {"paused": scheduler._paused, "batchers": scheduler._state._task_batchers}
+
+
+def _restore_settings(scheduler: Scheduler, settings: dict[str, Any]) -> None:
+    scheduler._paused = bool(settings.get("paused", False))
 
 
 def _init_api(
@@ -605,6 +618,7 @@ def _open_store(scheduler: Scheduler) -> StateSaver | None:
         return None
     if not store.is_empty():
         store.load_into(state)
+        _restore_settings(scheduler, store.settings())
     elif state_path != store.path and os.path.exists(state_path):
         scheduler.load()  # import a Luigi pickle once; from now on SQLite is authoritative
         store.mark_all(state)

@@ -57,6 +57,7 @@ class SqliteStateStore:
         self.path = path
         self.worker_interval = worker_interval
         self._worker_written: dict[str, float] = {}
+        self._saved_settings: dict[str, str] = {}
         parent = os.path.dirname(os.path.abspath(path))
         os.makedirs(parent, exist_ok=True)
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -93,11 +94,28 @@ class SqliteStateStore:
         """Rebuild ``state`` (a ``SimpleTaskState``) from the stored rows; returns the task count."""
         tasks, workers = self.records()
         workers = _with_runnable_tasks(tasks, workers)
-        state.restore(tasks, workers)
+        batchers = {w: {f: tuple(v) for f, v in fams.items()} for w, fams in self.settings().get("batchers", {}).items()}
+        state.restore(tasks, workers, batchers)
         now = time.monotonic()
         self._worker_written = {record["id"]: now for record in workers}
         logger.info("Restored %d tasks and %d workers from %s", len(tasks), len(workers), self.path)
         return len(tasks)
+
+    def settings(self) -> dict[str, Any]:
+        """Scheduler-wide values saved with :meth:`save_settings` (e.g. ``paused``, ``batchers``)."""
+        rows = self._conn.execute("SELECT key, value FROM meta WHERE key LIKE 'setting:%'")
+        return {key[len("setting:"):]: json.loads(value) for key, value in rows}
+
+    def save_settings(self, settings: dict[str, Any]) -> None:
+        """Write the values of ``settings`` that differ from what was last saved (cheap when unchanged)."""
+        changed = []
+        for key, value in settings.items():
+            text = json.dumps(value, sort_keys=True)
+            if self._saved_settings.get(key) != text:
+                changed.append((f"setting:{key}", text))
+                self._saved_settings[key] = text
+        if changed:
+            self._conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", changed)
 
     def mark_all(self, state: Any) -> None:
         """Schedule every task and worker of ``state`` for writing (e.g. after importing a pickle)."""

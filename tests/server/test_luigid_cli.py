@@ -23,10 +23,13 @@ def test_sigterm_saves_state_and_exits_zero(make_luigid, tmp_path):
     sch = RemoteScheduler(luigid.url)
     sch.add_task(worker="W", task_id="A", family="A")
     sch.add_task(worker="W", task_id="A", status="DONE")
+    sch.pause()
     assert luigid.terminate() == 0
     assert "Scheduler instance shutting down" in "".join(luigid.log)
     luigid.start()
-    assert list(RemoteScheduler(luigid.url).task_list("DONE", "")) == ["A"]
+    sch = RemoteScheduler(luigid.url)
+    assert list(sch.task_list("DONE", "")) == ["A"]
+    assert sch.is_paused() == {"paused": True}
     assert luigid.terminate() == 0
 
 

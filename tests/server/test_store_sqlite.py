@@ -49,7 +49,7 @@ class FakeState:
         self.dirty_tasks, self.dirty_workers = set(), set()
         return out
 
-    def restore(self, task_records, worker_records):
+    def restore(self, task_records, worker_records, task_batchers=None):
         self.restored = (task_records, worker_records)
 
 
@@ -167,3 +167,25 @@ def test_restore_rebuilds_worker_tasks_from_task_rows(tmp_path):
     assert workers["W"]["tasks"] == ["A", "B"]
     assert workers["X"]["tasks"] == ["A"]  # never had a row: recreated from the task rows
     assert workers["X"]["disabled"] is False
+
+
+def test_real_scheduler_round_trip_with_batchers(tmp_path):
+    from luigi.scheduler import Scheduler
+
+    sch = Scheduler(retry_count=2)
+    store = SqliteStateStore(str(tmp_path / "s.db"))
+    sch.add_task_batcher(worker="W", task_family="B", batched_args=["d"], max_batch_size=float("inf"))
+    sch.add_task(worker="W", task_id="A", family="A", params={"x": "1"}, priority=4)
+    sch.add_task(worker="W", task_id="F", family="F")
+    sch.add_task(worker="W", task_id="F", status="FAILED", expl='"e"')
+    store.flush(sch._state)
+    store.save_settings({"batchers": sch._state._task_batchers})
+    store.close()
+
+    again = Scheduler(retry_count=2)
+    SqliteStateStore(str(tmp_path / "s.db")).load_into(again._state)
+    assert again._state.get_batcher("W", "B") == (["d"], float("inf"))
+    assert again.task_list("PENDING", "")["A"]["priority"] == 4
+    assert again.get_work(worker="W")["task_id"] == "A"
+    again.add_task(worker="W", task_id="F", status="FAILED", expl='"e"')  # second failure: disabled
+    assert list(again.task_list("DISABLED", "")) == ["F"]
