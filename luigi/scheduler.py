@@ -231,8 +231,9 @@ class Scheduler:
                     stack.append((dep, new_priority))
 
     def _generate_retry_policy(self, task_retry_policy_dict: dict | None) -> RetryPolicy:
+        config = self._config
+        base = RetryPolicy(config.retry_count, config.disable_hard_timeout, config.disable_window)
         overrides = {k: v for k, v in (task_retry_policy_dict or {}).items() if v is not None}
-        base = self._config._get_retry_policy()
         if not overrides:
             return base
         merged = base._asdict()

@@ -16,12 +16,14 @@ from collections import defaultdict
 from typing import Any, Iterable, Iterator
 
 from luigi._scheduler import clock
-from luigi._scheduler.constants import BATCH_RUNNING, DISABLED, DONE, FAILED, PENDING, RUNNING
+from luigi._scheduler.constants import BATCH_RUNNING, DISABLED, DONE, FAILED, PENDING, RUNNING, UNKNOWN
 from luigi._scheduler.expiry import ExpiryQueue
 from luigi._scheduler.index import StateIndex
 from luigi._scheduler.records import Task, Worker
 
 logger = logging.getLogger("luigi.scheduler")
+
+_NO_OP_REPEATS = frozenset((PENDING, DONE, RUNNING, BATCH_RUNNING, UNKNOWN))
 
 
 def _send_disable_email(task: Task, config: Any) -> None:
@@ -221,6 +223,8 @@ class SimpleTaskState:
 
     def set_status(self, task: Task, new_status: str, config: Any = None) -> None:
         """Luigi's transition rules (spec §11.1), plus index/deadline bookkeeping."""
+        if new_status == task.status and new_status in _NO_OP_REPEATS:
+            return  # repeating these statuses changes nothing under the rules below
         if new_status == FAILED:
             assert config is not None
         if new_status == DISABLED and task.status in (RUNNING, BATCH_RUNNING):
