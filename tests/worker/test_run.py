@@ -400,3 +400,44 @@ def test_results_put_directly_on_the_queue_are_handled(sch):
     wk._handle_next_task()
     assert wk._running_tasks == {}
     assert sch.status(task.task_id) == "DONE"
+
+
+def test_dynamic_dependencies_do_not_retraverse_known_subgraphs(sch):
+    checks = []
+
+    class Shared(luigi.Task):
+        i = luigi.IntParameter()
+
+        def complete(self):
+            checks.append(self.i)
+            return os.path.exists(f"shared-{self.i}")
+
+        def run(self):
+            open(f"shared-{self.i}", "w").close()
+
+    class Part(luigi.Task):
+        j = luigi.IntParameter()
+
+        def requires(self):
+            return [Shared(i=i) for i in range(20)]
+
+        def complete(self):
+            return os.path.exists(f"part-{self.j}")
+
+        def run(self):
+            open(f"part-{self.j}", "w").close()
+
+    class Collector(luigi.Task):
+        def complete(self):
+            return os.path.exists("collector")
+
+        def run(self):
+            yield [Part(j=j) for j in range(10)]
+            open("collector", "w").close()
+
+    wk, added, ok = run_worker(sch, Collector())
+    assert ok
+    # While scheduling the ten dynamic parts, the shared subgraph is checked once, not ten times;
+    # the task runs themselves check each Shared once more (unfulfilled-deps checks of each Part).
+    scheduling_checks = len(checks) - 20 * 10
+    assert scheduling_checks <= 20
