@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import multiprocessing
+import os
 import pickle
 import sys
 import traceback
@@ -56,7 +57,12 @@ def dumps(payload: Any, result_queue: Any) -> bytes:
 
 
 def _runner_main(conn: Any, result_queue: Any, execute: Callable[[Any], None]) -> None:
-    """Runner process body: execute task descriptions until the worker closes the connection."""
+    """Runner process body: execute task descriptions until the worker closes the connection.
+
+    The working directory and environment are put back after each task, so a task that changes
+    them does not affect the next one (as with a fresh fork per task)."""
+    cwd = os.getcwd()
+    environ = dict(os.environ)
     while True:
         try:
             message = conn.recv()
@@ -69,6 +75,15 @@ def _runner_main(conn: Any, result_queue: Any, execute: Callable[[Any], None]) -
             execute(_Unpickler(io.BytesIO(blob), result_queue).load())
         except Exception:
             result_queue.put((task_id, "FAILED", traceback.format_exc(), [], []))
+        _restore_process_state(cwd, environ)
+
+
+def _restore_process_state(cwd: str, environ: dict) -> None:
+    if os.getcwd() != cwd:
+        os.chdir(cwd)
+    if os.environ != environ:
+        os.environ.clear()
+        os.environ.update(environ)
 
 
 class Runner:

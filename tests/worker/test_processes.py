@@ -291,3 +291,29 @@ def test_worker_timeout_from_config(sch):
     wk, added, ok = _run(sch, SleepsTwoSeconds(), timeout=1)
     assert not ok and time.time() - started < 10
     assert timeouts == [f"Task {SleepsTwoSeconds().task_id} timed out after 1 seconds and was terminated."]
+
+
+class ChangesCwd(luigi.Task):
+    i = luigi.IntParameter()
+
+    def output(self):
+        return luigi.LocalTarget(os.path.abspath(f"cwd-{self.i}"))
+
+    def run(self):
+        with self.output().open("w") as fh:
+            fh.write(os.getcwd() + "\n" + os.environ.get("LUIGI_TEST_MARK", ""))
+        os.makedirs("elsewhere", exist_ok=True)
+        os.chdir("elsewhere")
+        os.environ["LUIGI_TEST_MARK"] = "leaked"
+
+
+class CwdFanIn(luigi.WrapperTask):
+    def requires(self):
+        return [ChangesCwd(i=i) for i in range(4)]
+
+
+def test_reused_subprocess_starts_each_task_in_the_original_cwd_and_environment(sch, tmp_path):
+    wk, added, ok = _run(sch, CwdFanIn(), force_multiprocessing=True)
+    assert ok
+    for i in range(4):
+        assert (tmp_path / f"cwd-{i}").read_text() == str(tmp_path) + "\n"
