@@ -132,23 +132,15 @@ print("RESULT " + json.dumps({"ok": bool(ok), "wall": wall, "rss_mb": rss, "task
 
 
 def realluigi_python() -> str | None:
-    """The interpreter of a real Luigi 3.8.1 install, if one is available."""
-    helper = os.path.join(REPO, "bench", "_realluigi.py")
-    if os.path.exists(helper):
-        sys.path.insert(0, os.path.dirname(helper))
-        try:
-            import _realluigi  # type: ignore[import-not-found]
+    """The interpreter of a real Luigi 3.8.1 install (via ``bench/_realluigi.py`` when present)."""
+    try:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import _realluigi  # type: ignore[import-not-found]
 
-            for name in ("python", "realluigi_python", "get_python", "ensure"):
-                fn = getattr(_realluigi, name, None)
-                if callable(fn):
-                    result = fn()
-                    if isinstance(result, str) and os.path.exists(result):
-                        return result
-        except Exception:  # fall back to the well-known location
-            pass
-    candidate = "/opt/realluigi/bin/python"
-    return candidate if os.path.exists(candidate) else None
+        return str(_realluigi.real_luigi_python())
+    except Exception:  # helper missing or venv creation impossible: use the well-known location
+        candidate = "/opt/realluigi/bin/python"
+        return candidate if os.path.exists(candidate) else None
 
 
 def measure(python: str, scenario: str, size: int, timeout: float) -> dict | None:
