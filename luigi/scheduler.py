@@ -192,8 +192,9 @@ class Scheduler:
         O(workers + running + k log n) for the k tasks whose deadline passed.
         """
         logger.debug("Starting pruning of task graph")
-        self._prune_workers()
-        self._prune_tasks()
+        now = self._now()
+        pruning.prune_workers(self._state, self._config, now)
+        pruning.prune_tasks(self._state, self._config, now)
         self._prune_emails()
         logger.debug("Done pruning task graph")
 
@@ -587,7 +588,8 @@ class Scheduler:
             self.prune()
         assert worker is not None
         worker_id = worker
-        record = self._update_worker(worker_id, worker_reference={"host": host}, get_work=True)
+        now = self._now()
+        record = self._update_worker(worker_id, worker_reference={"host": host}, get_work=True, now=now)
         if not record.enabled:
             return {"n_pending_tasks": 0, "running_tasks": [], "task_id": None, "n_unique_pending": 0,
                     "worker_state": record.state}

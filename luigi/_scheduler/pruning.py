@@ -15,22 +15,24 @@ from luigi._scheduler.state import SimpleTaskState
 logger = logging.getLogger("luigi.scheduler")
 
 
-def prune_workers(state: SimpleTaskState, config: Any) -> None:
+def prune_workers(state: SimpleTaskState, config: Any, now: float | None = None) -> None:
     """Remove workers silent for longer than ``worker_disconnect_delay``."""
-    now = state.now()
-    expired = [worker for worker in state.get_active_workers() if worker.prune(config, now)]
+    now = state.now() if now is None else now
+    expired = [worker for worker in list(state._active_workers.values()) if worker.prune(config, now)]
     for worker in expired:
         logger.info("Worker %s timed out (no contact for >=%ss)", worker, config.worker_disconnect_delay)
     if expired:
         state.inactivate_workers(worker.id for worker in expired)
 
 
-def prune_tasks(state: SimpleTaskState, config: Any) -> None:
+def prune_tasks(state: SimpleTaskState, config: Any, now: float | None = None) -> None:
     """Fail dead workers' tasks, schedule removal of orphans, re-enable, retry and remove tasks."""
-    now = state.now()
-    assistant_ids = {worker.id for worker in state.get_assistants()}
-    for task in list(state.get_active_tasks_by_status(RUNNING, BATCH_RUNNING)):
-        state.fail_dead_worker_task(task, config, assistant_ids)
+    now = state.now() if now is None else now
+    running = list(state.get_active_tasks_by_status(RUNNING, BATCH_RUNNING))
+    if running:
+        assistant_ids = {worker.id for worker in state.get_assistants()}
+        for task in running:
+            state.fail_dead_worker_task(task, config, assistant_ids)
 
     index = state._index
     orphans, index.orphans = index.orphans, set()
