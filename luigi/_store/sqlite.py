@@ -26,7 +26,7 @@ import logging
 import os
 import sqlite3
 import time
-from typing import Any
+from typing import Any, Callable
 
 logger = logging.getLogger("luigi.server")
 
@@ -132,8 +132,8 @@ class SqliteStateStore:
         if not self._pending_tasks and not self._pending_workers:
             return 0
         due_workers = self._due_workers(state)
-        task_rows, task_gone = _split(self._pending_tasks, state._tasks)
-        worker_rows, worker_gone = _split(due_workers, state._active_workers)
+        task_rows, task_gone = _split(self._pending_tasks, state._tasks, _task_record)
+        worker_rows, worker_gone = _split(due_workers, state._active_workers, _worker_record)
         conn = self._conn
         conn.execute("BEGIN")
         try:
@@ -192,7 +192,24 @@ def _with_runnable_tasks(tasks: list[dict[str, Any]], workers: list[dict[str, An
     return records
 
 
-def _split(ids: set[str], live: dict[str, Any]) -> tuple[list[tuple[str, str]], list[tuple[str]]]:
+def _task_record(task: Any) -> dict[str, Any]:
+    return task.to_record()
+
+
+def _worker_record(worker: Any) -> dict[str, Any]:
+    """``worker.to_record()`` without its ``tasks`` list, which is O(tasks of the worker) to build
+    and is rebuilt from the task rows on restore anyway (see :func:`_with_runnable_tasks`)."""
+    tasks = worker.tasks
+    worker.tasks = ()
+    try:
+        return worker.to_record()
+    finally:
+        worker.tasks = tasks
+
+
+def _split(
+    ids: set[str], live: dict[str, Any], to_record: Callable[[Any], dict[str, Any]]
+) -> tuple[list[tuple[str, str]], list[tuple[str]]]:
     """Rows to upsert for ids still present in ``live`` and ids to delete for the others."""
     upserts: list[tuple[str, str]] = []
     deletes: list[tuple[str]] = []
@@ -201,5 +218,5 @@ def _split(ids: set[str], live: dict[str, Any]) -> tuple[list[tuple[str, str]], 
         if obj is None:
             deletes.append((obj_id,))
         else:
-            upserts.append((obj_id, json.dumps(obj.to_record(), separators=(",", ":"))))
+            upserts.append((obj_id, json.dumps(to_record(obj), separators=(",", ":"))))
     return upserts, deletes

@@ -18,6 +18,7 @@ class Rec:
     def __init__(self, rid, **fields):
         self.id = rid
         self.fields = fields
+        self.tasks = set()
 
     def to_record(self):
         return {"id": self.id, **self.fields}
