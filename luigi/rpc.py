@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import socket
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -105,17 +106,34 @@ class _UnixHTTPConnection(http.client.HTTPConnection):
 
 
 class URLLibFetcher(_FetcherInterface):
-    """Standard-library fetcher reusing one keep-alive connection per (scheme, host) and process.
+    """Standard-library fetcher reusing one keep-alive connection per (scheme, host), thread and
+    process.
 
-    A connection is dropped and re-opened after any error or when the process forked (sockets
-    must not be shared between parent and child)."""
+    ``http.client`` connections are not thread-safe, and a worker calls the scheduler from several
+    threads (keep-alive pings next to ``get_work``), so each thread gets its own. A connection is
+    dropped and re-opened after any error or when the process forked (sockets must not be shared
+    between parent and child)."""
 
     raises = (urllib.error.URLError, socket.timeout, OSError, http.client.HTTPException)
 
     def __init__(self) -> None:
-        self._connections: dict[tuple[str, str], http.client.HTTPConnection] = {}
+        self._local = threading.local()
+        self._all: set[http.client.HTTPConnection] = set()  # of every thread, for close()
+        self._lock = threading.Lock()
         self._pid = os.getpid()
         self.token = _configured_token()
+
+    @property
+    def _connections(self) -> dict[tuple[str, str], http.client.HTTPConnection]:
+        """This thread's open connections (forgotten after a fork)."""
+        if os.getpid() != self._pid:
+            self._local = threading.local()
+            self._all = set()
+            self._pid = os.getpid()
+        conns = getattr(self._local, "conns", None)
+        if conns is None:
+            conns = self._local.conns = {}
+        return conns
 
     def _create_request(self, full_url: str, body: dict | None = None) -> urllib.request.Request:
         """Build a ``urllib`` request; userinfo in the URL becomes a Basic ``Authorization`` header."""
@@ -132,10 +150,8 @@ class URLLibFetcher(_FetcherInterface):
         return req
 
     def _connection(self, scheme: str, host: str, timeout: float | None) -> http.client.HTTPConnection:
-        if os.getpid() != self._pid:
-            self._connections = {}
-            self._pid = os.getpid()
-        conn = self._connections.get((scheme, host))
+        conns = self._connections
+        conn = conns.get((scheme, host))
         if conn is None:
             if scheme == "http+unix":
                 conn = _UnixHTTPConnection(urllib.parse.unquote(host), timeout=timeout)
@@ -143,7 +159,9 @@ class URLLibFetcher(_FetcherInterface):
                 conn = _TCPHTTPSConnection(host, timeout=timeout)
             else:
                 conn = _TCPHTTPConnection(host, timeout=timeout)
-            self._connections[(scheme, host)] = conn
+            conns[(scheme, host)] = conn
+            with self._lock:
+                self._all.add(conn)
         conn.timeout = timeout
         return conn
 
@@ -160,7 +178,7 @@ class URLLibFetcher(_FetcherInterface):
             headers[TOKEN_HEADER] = self.token
         key = (parsed.scheme, parsed.netloc.rsplit("@", 1)[-1])
         method = "POST" if req.data is not None else "GET"
-        reused = key in self._connections and os.getpid() == self._pid
+        reused = key in self._connections
         try:
             resp, text = self._exchange(key, timeout, method, target, req.data, headers)
         except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
@@ -184,18 +202,24 @@ class URLLibFetcher(_FetcherInterface):
             resp = conn.getresponse()
             text = resp.read().decode("utf-8")
         except BaseException:
-            conn.close()
-            self._connections.pop(key, None)
+            self._drop(key, conn)
             raise
         if resp.will_close:
-            conn.close()
-            self._connections.pop(key, None)
+            self._drop(key, conn)
         return resp, text
 
+    def _drop(self, key: tuple[str, str], conn: http.client.HTTPConnection) -> None:
+        conn.close()
+        self._connections.pop(key, None)
+        with self._lock:
+            self._all.discard(conn)
+
     def close(self) -> None:
-        for conn in self._connections.values():
+        with self._lock:
+            conns, self._all = self._all, set()
+        for conn in conns:
             conn.close()
-        self._connections = {}
+        self._local = threading.local()
 
 
 class RequestsFetcher(_FetcherInterface):

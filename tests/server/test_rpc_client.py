@@ -203,3 +203,29 @@ def test_connection_closed_by_server_while_idle_is_reopened_at_once(monkeypatch)
     thread.join(10)
     listener.close()
     assert len(accepted) == 2
+
+
+def test_threads_do_not_share_a_connection(make_server):
+    """A worker pings from a keep-alive thread while its main thread asks for work."""
+    import threading
+
+    srv = make_server()
+    sch = RemoteScheduler(srv.url)
+    errors = []
+
+    def hammer(name):
+        try:
+            for _ in range(200):
+                sch.ping(worker=name)
+        except Exception as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=hammer, args=(f"W{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert len(sch._fetcher._all) == 4
+    sch.close()
+    assert sch._fetcher._all == set()
