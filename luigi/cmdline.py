@@ -25,7 +25,7 @@ def luigid(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--background", help="Run in background mode", action="store_true")
     parser.add_argument("--pidfile", help="Write pidfile")
     parser.add_argument("--logdir", help="log directory")
-    parser.add_argument("--state-path", help="Pickled state file")
+    parser.add_argument("--state-path", help="State file: an SQLite database written as state changes (a .pickle path also keeps Luigi's pickle next to it)")
     parser.add_argument("--address", help="Listening interface")
     parser.add_argument("--unix-socket", help="Unix socket path")
     parser.add_argument("--port", default=8082, help="Listening port")
