@@ -257,7 +257,8 @@ class RPCHandler(_JsonErrorMixin, tornado.web.RequestHandler):
         self._size = 0
 
     def prepare(self) -> None:
-        self._check_token()
+        if self.request.method != "OPTIONS":  # CORS preflights never carry the token
+            self._check_token()
         self._limit = self.settings.get("max_body_bytes", _DEFAULT_MAX_BODY)
         length = self.request.headers.get("Content-Length")
         if length is not None and length.isdigit() and int(length) > self._limit:

@@ -170,6 +170,7 @@ def test_auth_token_required_when_configured(make_server, monkeypatch):
     assert ok[0] == 200
     assert http_call(srv.port, "/metrics", method="GET")[0] == 401
     assert http_call(srv.port, "/", method="HEAD")[0] == 204  # health check stays public
+    assert http_call(srv.port, "/api/ping", method="OPTIONS")[0] == 204  # preflights carry no token
 
 
 def test_metrics_empty_by_default_and_prometheus_when_enabled(make_server):
