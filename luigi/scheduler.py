@@ -39,6 +39,7 @@ from luigi._scheduler.constants import (
     WORKER_STATE_DISABLED,
 )
 from luigi._scheduler.records import (
+    _EMPTY_DEPS,
     OrderedSet,
     RetryPolicy,
     Task,
@@ -305,6 +306,7 @@ class Scheduler:
             return
 
         state.defer_refresh(task)
+        deps_changed = False
         try:
             self._fill_in_details(task, family, module, params, param_visibilities)
             if batch_id is not None:
@@ -339,15 +341,18 @@ class Scheduler:
             if status == FAILED and self._config.batch_emails:
                 self._batch_failure_email(task, worker_id, family, expl, owners)
 
+            deps_changed = deps is not None or bool(new_deps)
             if deps is not None:
-                task.deps = set(deps)
-            if new_deps is not None:
+                task.deps = set(deps) if deps else _EMPTY_DEPS
+            if new_deps:
+                if not isinstance(task.deps, set):
+                    task.deps = set(task.deps)  # the shared empty frozenset
                 task.deps.update(new_deps)
             task.resources = resources
 
             if worker.enabled and not assistant:
                 task.stakeholders.add(worker_id)
-                self._add_dep_stakeholders(task, worker_id, priority, now)
+                self._add_dep_stakeholders(task, worker_id, priority)
             self._update_priority(task, priority, worker_id)
             task.retry_policy = retry_policy
             if runnable and status != FAILED and worker.enabled:
@@ -355,7 +360,7 @@ class Scheduler:
                 worker.tasks.add(task)
                 task.runnable = True
         finally:
-            state.end_deferred_refresh(task)
+            state.end_deferred_refresh(task, deps_changed)
 
     @staticmethod
     def _fill_in_details(task: Task, family: str, module: str | None, params: dict | None,
@@ -378,7 +383,7 @@ class Scheduler:
             setattr(member, attribute, value)
             self._state.touch_task(member)
 
-    def _add_dep_stakeholders(self, task: Task, worker_id: str, priority: Any, now: float) -> None:
+    def _add_dep_stakeholders(self, task: Task, worker_id: str, priority: Any) -> None:
         """Make ``worker_id`` a stakeholder of every dep, creating UNKNOWN placeholders as needed.
 
         Existing records are only touched when the worker is new to them (no throw-away
@@ -389,8 +394,10 @@ class Scheduler:
         for dep_id in task.deps:
             dep = tasks.get(dep_id)
             if dep is None:
+                # Each placeholder reads the clock, as in Luigi: equal-priority deps are then handed
+                # out in creation order (earliest ``time`` first).
                 dep = tasks[dep_id] = self._make_task(task_id=dep_id, status=UNKNOWN, deps=None, priority=priority,
-                                                      now=now)
+                                                      now=self._now())
             elif worker_id in dep.stakeholders:
                 continue
             dep.stakeholders.add(worker_id)
@@ -635,13 +642,14 @@ class Scheduler:
         self.update_metrics_task_started(task)
         state = self._state
         state.defer_refresh(task)
+        deps_changed = False
         try:
             state.set_status(task, RUNNING, self._config)
             task.worker_running = worker_id
             task.resources_running = task.resources.copy()
             task.time_running = self._now()
         finally:
-            state.end_deferred_refresh(task)
+            state.end_deferred_refresh(task, deps_changed)
         self._update_task_history(task, RUNNING, host=host)
         reply["task_id"] = task.id
         reply["task_family"] = task.family
@@ -694,8 +702,8 @@ class Scheduler:
         self.prune()
         if not self._state.has_task(task_id):
             return {}
-        reverse = self._state._index.rdeps
-        return self._traverse_graph(task_id, dep_func=lambda t: set(reverse.get(t.id, ())), include_done=include_done)
+        dependents = self._state._index.dependents
+        return self._traverse_graph(task_id, dep_func=lambda t: set(dependents(t.id)), include_done=include_done)
 
     @rpc_method()
     def task_list(self, status: str = "", upstream_status: str = "", limit: bool = True, search: str | None = None,

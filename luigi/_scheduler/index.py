@@ -31,11 +31,15 @@ from luigi._scheduler.constants import BATCH_RUNNING, DISABLED, DONE, FAILED, PE
 _COUNTED = (PENDING, FAILED)
 
 
-_EMPTY: frozenset = frozenset()
+_INTERN_LIMIT = 4096  # distinct worker/stakeholder tuples shared between snapshots
 
 
 class _Snap:
-    """Fields of one task as last seen by the indexes (a fresh one matches no real task)."""
+    """Fields of one task as last seen by the indexes (a fresh one matches no real task).
+
+    Collections are stored as tuples (``deps``) or interned tuples (``workers``, ``stake``: most
+    tasks share the same one or two worker ids), which costs far less than a frozenset per task.
+    """
 
     __slots__ = ("status", "seq", "deps", "gkey", "ready", "workers", "newest", "stake", "has_res", "sig",
                  "family", "worker_running", "batch_id")
@@ -43,12 +47,12 @@ class _Snap:
     def __init__(self) -> None:
         self.status = None
         self.seq = 0
-        self.deps = _EMPTY
+        self.deps = ()
         self.gkey = None
         self.ready = False
-        self.workers = _EMPTY
+        self.workers = ()
         self.newest = None
-        self.stake = _EMPTY
+        self.stake = ()
         self.has_res = False
         self.sig = ()
         self.family = None
@@ -87,8 +91,9 @@ class StateIndex:
         self.tasks = tasks
         self.status_tasks = status_tasks
         self.snaps: dict[str, _Snap] = {}
-        self.rdeps: dict[str, set] = {}
-        self.unready: dict[str, int] = {}
+        self.rdeps: dict[str, str | set] = {}  # dep id -> the one dependent's id, or a set of 2+ ids
+        self.unready: dict[str, int] = {}  # only non-zero counts are stored
+        self._interned: dict[tuple, tuple] = {}
         self.workers: dict[str, WorkerSlot] = {}
         self.sig_heaps: dict[tuple, list] | None = None  # ready tasks by resource signature (ensure_sig_heaps)
         self.family_heaps: dict[str, list] = {}  # only families somebody batches (ensure_family_heap)
@@ -109,6 +114,57 @@ class StateIndex:
     def peek_slot(self, worker_id: str) -> WorkerSlot | None:
         return self.workers.get(worker_id)
 
+    def dependents(self, task_id: str) -> Any:
+        """Ids of the tasks listing ``task_id`` as a dependency (a tuple or a set; do not mutate)."""
+        users = self.rdeps.get(task_id)
+        if users is None:
+            return ()
+        return (users,) if type(users) is str else users
+
+    def _add_dependent(self, dep: str, tid: str) -> None:
+        rdeps = self.rdeps
+        users = rdeps.get(dep)
+        if users is None:
+            rdeps[dep] = tid
+        elif type(users) is str:
+            if users != tid:
+                rdeps[dep] = {users, tid}
+        else:
+            users.add(tid)
+
+    def _remove_dependent(self, dep: str, tid: str) -> None:
+        rdeps = self.rdeps
+        users = rdeps.get(dep)
+        if users is None:
+            return
+        if type(users) is str:
+            if users == tid:
+                del rdeps[dep]
+            return
+        users.discard(tid)
+        if len(users) == 1:
+            rdeps[dep] = next(iter(users))
+
+    def _intern(self, values: tuple) -> tuple:
+        interned = self._interned
+        shared = interned.get(values)
+        if shared is None:
+            if len(interned) >= _INTERN_LIMIT:
+                interned.clear()
+            shared = interned[values] = values
+        return shared
+
+    def _bump_unready(self, tid: str, delta: int) -> bool:
+        """Adjust ``tid``'s count of deps that are not DONE; True if "all deps DONE" flipped."""
+        unready = self.unready
+        old = unready.get(tid, 0)
+        count = old + delta
+        if count:
+            unready[tid] = count
+        else:
+            unready.pop(tid, None)
+        return (old <= 0) != (count <= 0)
+
     def is_ready(self, task_id: str) -> bool:
         snap = self.snaps.get(task_id)
         return snap is not None and snap.ready
@@ -118,11 +174,15 @@ class StateIndex:
         return None if snap is None else snap.gkey
 
     # ------------------------------------------------------------------ refresh
-    def refresh(self, task: Any) -> None:
+    def refresh(self, task: Any, deps_changed: bool = False) -> None:
         """Bring every index in line with ``task``'s current fields.
 
         The snapshot is updated in place and each index is touched only when the fields it
-        depends on changed. O(|workers| + changed deps + dependents whose readiness flips).
+        depends on changed. ``deps`` is only compared for a new snapshot or when the caller says
+        it may have changed (``deps_changed``): a fan-in root is refreshed each time one of its
+        dependencies changes status, and comparing its whole dependency set there would make a
+        build quadratic. O(|workers| + |stakeholders| + dependents whose readiness flips), plus
+        O(|deps|) when ``deps_changed``.
         """
         tid = task.id
         snap = self.snaps.get(tid)
@@ -140,22 +200,24 @@ class StateIndex:
             self.status_tasks[status][tid] = task
             self._seq += 1
             self.version += 1
-        deps = task.deps
-        if snap.deps != deps:
-            self._set_deps(tid, snap, deps)
-        dependents: Any = ()
+        if fresh or deps_changed:
+            deps = task.deps
+            old_deps = snap.deps
+            if len(old_deps) != len(deps) or not all(dep in deps for dep in old_deps):
+                self._set_deps(tid, snap, deps)
+        flipped: Any = ()  # dependents whose readiness may change: only they need a refresh
         if status_changed and (status == DONE or old_status == DONE):
-            dependents = self.rdeps.get(tid, ())
             delta = -1 if status == DONE else 1
-            unready = self.unready
-            for dependent in dependents:
-                unready[dependent] = unready.get(dependent, 0) + delta
+            flipped = [dependent for dependent in self.dependents(tid) if self._bump_unready(dependent, delta)]
 
         workers = task.workers
         old_workers = snap.workers
-        new_workers = old_workers if len(old_workers) == len(workers) and old_workers.issuperset(workers) \
-            else frozenset(workers)
-        newest = workers.peek() if workers else None
+        new_workers = tuple(workers)
+        if new_workers == old_workers:
+            new_workers = old_workers
+        else:
+            new_workers = self._intern(new_workers)
+        newest = new_workers[-1] if new_workers else None
         has_res = bool(task.resources)
         if status_changed or new_workers is not old_workers or newest != snap.newest or has_res != snap.has_res:
             if not fresh:
@@ -174,7 +236,7 @@ class StateIndex:
         old_family = snap.family
         old_sig = snap.sig
         resources = task.resources
-        snap.sig = tuple(sorted(resources.items())) if resources else ()
+        snap.sig = self._intern(tuple(sorted(resources.items()))) if resources else ()
         ready = status == PENDING and self.unready.get(tid, 0) <= 0
         if status_changed:
             snap.seq = self._seq
@@ -201,7 +263,8 @@ class StateIndex:
             self._running_contribution(tid, task, snap, remove=False)
 
         stake = task.stakeholders
-        if snap.stake != stake:
+        old_stake = snap.stake
+        if len(old_stake) != len(stake) or not all(worker_id in stake for worker_id in old_stake):
             self._set_stake(tid, snap, stake)
         if not stake:
             self.orphans.add(tid)
@@ -210,47 +273,44 @@ class StateIndex:
             self.n_ready += 1 if ready else -1
         if key is not None:
             self._push(tid, key, ready, old_key, was_ready, old_family, old_sig, prev_workers, snap)
-        for dependent in dependents:
+        for dependent in flipped:
             if dependent != tid:
                 other = self.tasks.get(dependent)
                 if other is not None:
                     self.refresh(other)
 
-    def _set_deps(self, tid: str, snap: _Snap, deps: set) -> None:
-        new_deps = frozenset(deps)
-        old_deps = snap.deps
-        rdeps = self.rdeps
-        for dep in old_deps - new_deps:
-            users = rdeps.get(dep)
-            if users is not None:
-                users.discard(tid)
-                if not users:
-                    del rdeps[dep]
-        for dep in new_deps - old_deps:
-            users = rdeps.get(dep)
-            if users is None:
-                rdeps[dep] = {tid}
-            else:
-                users.add(tid)
+    def _set_deps(self, tid: str, snap: _Snap, deps: Any) -> None:
+        """Adopt a changed dependency set. O(|old deps| + |new deps|)."""
+        old_deps = set(snap.deps)
+        for dep in old_deps.difference(deps):
+            self._remove_dependent(dep, tid)
+        for dep in deps:
+            if dep not in old_deps:
+                self._add_dependent(dep, tid)
         snaps = self.snaps
         unready = 0
-        for dep in new_deps:
+        for dep in deps:
             dep_snap = snaps.get(dep)
             if dep_snap is None or dep_snap.status != DONE:
                 unready += 1
-        self.unready[tid] = unready
-        snap.deps = new_deps
+        if unready:
+            self.unready[tid] = unready
+        else:
+            self.unready.pop(tid, None)
+        snap.deps = tuple(deps)
         self.version += 1
 
     def _set_stake(self, tid: str, snap: _Snap, stake: set) -> None:
-        new_stake = frozenset(stake)
-        for worker_id in snap.stake - new_stake:
-            slot = self.workers.get(worker_id)
-            if slot is not None:
-                slot.stakes.discard(tid)
-        for worker_id in new_stake - snap.stake:
-            self.slot(worker_id).stakes.add(tid)
-        snap.stake = new_stake
+        old_stake = snap.stake
+        for worker_id in old_stake:
+            if worker_id not in stake:
+                slot = self.workers.get(worker_id)
+                if slot is not None:
+                    slot.stakes.discard(tid)
+        for worker_id in stake:
+            if worker_id not in old_stake:
+                self.slot(worker_id).stakes.add(tid)
+        snap.stake = self._intern(tuple(sorted(stake)))
 
     def _contribute(self, tid: str, task: Any, snap: _Snap, sign: int) -> None:
         status = snap.status
@@ -269,7 +329,7 @@ class StateIndex:
                 slot.res_pending += sign
 
     def _push(self, tid: str, key: tuple, ready: bool, old_key: tuple | None, was_ready: bool,
-              old_family: str | None, old_sig: tuple, old_workers: frozenset, snap: _Snap) -> None:
+              old_family: str | None, old_sig: tuple, old_workers: tuple, snap: _Snap) -> None:
         """Push heap entries that are not already present with the same key."""
         if not ready:
             return
@@ -321,19 +381,15 @@ class StateIndex:
             if slot is not None:
                 slot.stakes.discard(tid)
         for dep in old.deps:
-            users = self.rdeps.get(dep)
-            if users is not None:
-                users.discard(tid)
-                if not users:
-                    del self.rdeps[dep]
+            self._remove_dependent(dep, tid)
         self.unready.pop(tid, None)
         if old.ready:
             self.n_ready -= 1
         self.orphans.discard(tid)
         self.version += 1
         if old.status == DONE:
-            for dependent in self.rdeps.get(tid, ()):
-                self.unready[dependent] = self.unready.get(dependent, 0) + 1
+            for dependent in list(self.dependents(tid)):
+                self._bump_unready(dependent, 1)
                 other = self.tasks.get(dependent)
                 if other is not None:
                     self.refresh(other)
@@ -449,7 +505,7 @@ class StateIndex:
         blocked: set = set()
         stack = list(self.status_tasks.get(DISABLED, ()))
         while stack:
-            for dependent in self.rdeps.get(stack.pop(), ()):
+            for dependent in self.dependents(stack.pop()):
                 snap = self.snaps.get(dependent)
                 if snap is not None and snap.status == PENDING and dependent not in blocked:
                     blocked.add(dependent)

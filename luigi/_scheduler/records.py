@@ -37,6 +37,8 @@ def _get_default(x: Any, default: Any) -> Any:
 class OrderedSet(collections.abc.MutableSet):
     """Insertion-ordered set backed by a dict (O(1) add/discard/peek)."""
 
+    __slots__ = ("_items",)
+
     def __init__(self, iterable: Iterable | None = None) -> None:
         self._items: dict = {}
         if iterable is not None:
@@ -102,8 +104,30 @@ class OrderedSet(collections.abc.MutableSet):
 OrderedSet.__module__ = _PUBLIC_MODULE
 
 
+_EMPTY_DEPS: frozenset = frozenset()
+
+_TASK_FIELDS = (
+    "id", "stakeholders", "workers", "deps", "status", "time", "updated", "retry", "remove", "worker_running",
+    "time_running", "expl", "priority", "resources", "family", "module", "param_visibilities", "params",
+    "public_params", "hidden_params", "accepts_messages", "retry_policy", "first_failure_time",
+    "tracking_url", "status_message", "progress_percentage", "scheduler_message_responses",
+    "scheduler_disable_time", "runnable", "batchable", "batch_id",
+)
+
+
 class Task:
-    """What the scheduler knows about one task id (hashed by identity)."""
+    """What the scheduler knows about one task id (hashed by identity).
+
+    Memory matters here (one record per task, millions per scheduler), so the record uses
+    ``__slots__`` and allocates its rarely used containers lazily: ``failures`` is created on first
+    access, a task without dependencies shares one empty frozenset as ``deps`` (code adding deps
+    replaces the attribute), and ``public_params`` is the ``params`` dict itself when no parameter
+    is hidden. ``__dict__`` stays available for attributes set later (``resources_running``) and
+    for unknown fields of old state files. Pickles carry a plain ``__dict__``-style state, so state
+    files stay interchangeable with Luigi's.
+    """
+
+    __slots__ = _TASK_FIELDS + ("_failures", "__dict__")
 
     DEFAULT_PRIORITY = 0
 
@@ -130,7 +154,7 @@ class Task:
         self.id = task_id
         self.stakeholders: set = set()
         self.workers = OrderedSet()
-        self.deps = set(deps) if deps is not None else set()
+        self.deps = set(deps) if deps else _EMPTY_DEPS
         self.status = status
         self.time = created
         self.updated = created
@@ -144,13 +168,10 @@ class Task:
         self.family = family
         self.module = module
         self.param_visibilities = _get_default(param_visibilities, {})
-        self.params: dict = {}
-        self.public_params: dict = {}
-        self.hidden_params: dict = {}
         self.set_params(params)
         self.accepts_messages = accepts_messages
         self.retry_policy = retry_policy
-        self.failures: collections.deque = collections.deque()
+        self._failures = None
         self.first_failure_time = None
         self.tracking_url = tracking_url
         self.status_message = status_message
@@ -161,19 +182,52 @@ class Task:
         self.batchable = False
         self.batch_id = None
 
+    @property
+    def failures(self) -> collections.deque:
+        """Timestamps of recent failures (the deque is allocated on first use)."""
+        failures = self._failures
+        if failures is None:
+            failures = self._failures = collections.deque()
+        return failures
+
+    @failures.setter
+    def failures(self, value: Any) -> None:
+        self._failures = value
+
+    def fields(self) -> dict:
+        """Every field as a dict, like ``vars()`` of Luigi's record (extra attributes included)."""
+        values = {name: getattr(self, name) for name in _TASK_FIELDS if hasattr(self, name)}
+        values["failures"] = self.failures
+        values.update(self.__dict__)
+        return values
+
+    def __getstate__(self) -> dict:
+        state = self.fields()
+        state["deps"] = set(state.get("deps", ()))
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self._failures = None
+        for name, value in state.items():
+            setattr(self, name, value)
+
     def __repr__(self) -> str:
-        return f"Task({vars(self)!r})"
+        return f"Task({self.fields()!r})"
 
     def set_params(self, params: dict | None) -> None:
-        """Store params and split them by visibility (0 public, 1 hidden, 2 private)."""
-        self.params = _get_default(params, {})
+        """Store params and split them by visibility (0 public, 1 hidden, 2 private).
+
+        Without hidden/private params ``public_params`` is ``params`` itself (records never mutate
+        these dicts in place), which saves a dict per task.
+        """
+        self.params = params = _get_default(params, {})
         visibilities = self.param_visibilities
-        if not visibilities:
-            self.public_params = dict(self.params)
+        if not visibilities or not any(visibilities.get(k, 0) for k in params):
+            self.public_params = params
             self.hidden_params = {}
             return
-        self.public_params = {k: v for k, v in self.params.items() if visibilities.get(k, 0) == 0}
-        self.hidden_params = {k: v for k, v in self.params.items() if visibilities.get(k, 0) == 1}
+        self.public_params = {k: v for k, v in params.items() if visibilities.get(k, 0) == 0}
+        self.hidden_params = {k: v for k, v in params.items() if visibilities.get(k, 0) == 1}
 
     def is_batchable(self) -> bool:
         return getattr(self, "batchable", False)
@@ -185,11 +239,14 @@ class Task:
             self.first_failure_time = when
 
     def num_failures(self, now: float | None = None) -> int:
+        failures = self._failures
+        if not failures:
+            return 0
         when = clock.now() if now is None else now
         min_time = when - self.retry_policy.disable_window
-        while self.failures and self.failures[0] < min_time:
-            self.failures.popleft()
-        return len(self.failures)
+        while failures and failures[0] < min_time:
+            failures.popleft()
+        return len(failures)
 
     def has_excessive_failures(self, now: float | None = None) -> bool:
         when = clock.now() if now is None else now
@@ -198,7 +255,8 @@ class Task:
         return self.num_failures(when) >= self.retry_policy.retry_count
 
     def clear_failures(self) -> None:
-        self.failures.clear()
+        if self._failures:
+            self._failures.clear()
         self.first_failure_time = None
 
     @property
@@ -208,7 +266,7 @@ class Task:
 
     def to_record(self) -> dict:
         """JSON-able snapshot of every field (sets become lists, the retry policy a dict)."""
-        record = dict(vars(self))
+        record = self.fields()
         record["stakeholders"] = sorted(self.stakeholders)
         record["workers"] = list(self.workers)
         record["deps"] = sorted(self.deps)
@@ -226,13 +284,15 @@ class Task:
     def from_record(cls, record: dict) -> Task:
         """Rebuild a record produced by :meth:`to_record`."""
         task = cls.__new__(cls)
-        task.__dict__.update(record)
+        task.__setstate__(record)
         task.stakeholders = set(record.get("stakeholders", ()))
         task.workers = OrderedSet(record.get("workers", ()))
-        task.deps = set(record.get("deps", ()))
+        task.deps = set(record.get("deps", ())) or _EMPTY_DEPS
         task.failures = collections.deque(record.get("failures", ()))
         policy = record.get("retry_policy")
         task.retry_policy = RetryPolicy(**policy) if isinstance(policy, dict) else policy
+        if task.params == task.public_params:
+            task.public_params = task.params
         return task
 
 

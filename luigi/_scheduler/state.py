@@ -77,10 +77,11 @@ class SimpleTaskState:
         """
         self._deferred = task.id
 
-    def end_deferred_refresh(self, task: Task) -> None:
+    def end_deferred_refresh(self, task: Task, deps_changed: bool = False) -> None:
+        """Re-index ``task``; ``deps_changed`` says whether its ``deps`` may differ from the index's view."""
         self._deferred = None
         self._dirty_tasks.add(task.id)
-        self._index.refresh(task)
+        self._index.refresh(task, deps_changed)
 
     def touch_worker(self, worker: Worker) -> None:
         self._dirty_workers.add(worker.id)

@@ -57,6 +57,35 @@ def test_priority_then_age_then_order(sch, clock):
     assert order == ["new-high", "old-low", "newer-low"]
 
 
+def drain(sch):
+    order = []
+    while (task_id := task_of(sch.get_work(worker=W))) is not None:
+        order.append(task_id)
+        sch.add_task(worker=W, task_id=task_id, status=DONE)
+    return order
+
+
+def test_equal_priority_dependencies_run_in_creation_order(make_scheduler):
+    """Like Luigi 3.8.1: each dependency placeholder reads the clock when the parent is reported, so
+    equal-priority deps are handed out earliest-created first, not in the order the worker later
+    reported them (a depth-first worker reports them last-first)."""
+    ticks = iter(range(1_000_000, 2_000_000))
+    sch = make_scheduler(clock=lambda: float(next(ticks)))
+    leaves = [f"L{i}" for i in range(8)]
+    sch.add_task(worker=W, task_id="Root", deps=leaves)
+    created = sorted(leaves, key=lambda leaf: sch._state.get_task(leaf).time)
+    assert len({sch._state.get_task(leaf).time for leaf in leaves}) == len(leaves)
+    for leaf in reversed(created):
+        sch.add_task(worker=W, task_id=leaf)
+    assert drain(sch) == created + ["Root"]
+
+
+def test_equal_priority_and_time_run_in_report_order(sch):
+    for task_id in ["B", "D", "A", "C"]:
+        sch.add_task(worker=W, task_id=task_id)
+    assert drain(sch) == ["B", "D", "A", "C"]
+
+
 def test_priority_propagates_to_known_dependencies(sch):
     sch.add_task(worker=W, task_id="D", priority=1)
     sch.add_task(worker=W, task_id="Low", priority=2)
