@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import collections
 import enum
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from luigi import parameter as _parameter
 from luigi import task as _task
@@ -166,11 +166,20 @@ def _finish_classification(set_tasks: dict[str, set], current: Any) -> None:
         set_tasks["not_run"].add(current)
 
 
+def _requirements(task: Any) -> Iterator[Any]:
+    """Iterator over ``task``'s static requirements; none when ``requires()`` raises (the worker
+    already reported such a task as a scheduling error, so the summary must not crash on it)."""
+    try:
+        return iter(task._requires())
+    except Exception:
+        return iter(())
+
+
 def _depth_first_search(set_tasks: dict[str, set], current_task: Any, visited: set) -> None:
     """Post-order walk over static requirements; iterative, so deep chains cannot overflow."""
     visited.add(current_task)
     # frame: [task, iterator over its requirements, requirement currently being explored]
-    stack = [[current_task, iter(current_task._requires()), None]]
+    stack = [[current_task, _requirements(current_task), None]]
     while stack:
         frame = stack[-1]
         if frame[2] is not None:
@@ -185,7 +194,7 @@ def _depth_first_search(set_tasks: dict[str, set], current_task: Any, visited: s
         else:
             visited.add(dep)
             frame[2] = dep
-            stack.append([dep, iter(dep._requires()), None])
+            stack.append([dep, _requirements(dep), None])
 
 
 def _get_external_workers(worker: Any) -> collections.defaultdict:
