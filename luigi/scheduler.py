@@ -40,6 +40,7 @@ from luigi._scheduler.constants import (
 )
 from luigi._scheduler.records import (
     _EMPTY_DEPS,
+    _NO_PARAMS,
     OrderedSet,
     RetryPolicy,
     Task,
@@ -162,6 +163,7 @@ class Scheduler:
             self._task_history = history.NopHistory()
         self._resources = resources or configuration.get_config().getintdict("resources")
         self._make_task = functools.partial(Task, retry_policy=self._config._get_retry_policy())
+        self._retry_policies: dict[tuple, RetryPolicy] = {}
         self._worker_requests: dict = {}
         self._paused = False
         if self._config.batch_emails:
@@ -233,14 +235,23 @@ class Scheduler:
                     stack.append((dep, new_priority))
 
     def _generate_retry_policy(self, task_retry_policy_dict: dict | None) -> RetryPolicy:
+        """Config defaults overlaid with the task's non-None values.
+
+        Policies are interned (a handful of distinct ones exist), so tasks share one tuple.
+        """
         config = self._config
-        base = RetryPolicy(config.retry_count, config.disable_hard_timeout, config.disable_window)
-        overrides = {k: v for k, v in (task_retry_policy_dict or {}).items() if v is not None}
-        if not overrides:
-            return base
-        merged = base._asdict()
-        merged.update(overrides)
-        return RetryPolicy(**merged)
+        values = (config.retry_count, config.disable_hard_timeout, config.disable_window)
+        if task_retry_policy_dict:
+            overrides = dict(zip(_retry_policy_fields, values, strict=True))
+            overrides.update((k, v) for k, v in task_retry_policy_dict.items() if v is not None)
+            values = tuple(overrides.values()) if len(overrides) == len(values) else tuple(overrides.items())
+        policy = self._retry_policies.get(values)
+        if policy is None:
+            if len(self._retry_policies) > 1024:
+                self._retry_policies.clear()
+            merged = dict(values) if isinstance(values[0], tuple) else dict(zip(_retry_policy_fields, values, strict=True))
+            policy = self._retry_policies[values] = RetryPolicy(**merged)
+        return policy
 
     @rpc_method()
     def add_task_batcher(self, worker: str, task_family: str, batched_args: list,
@@ -288,7 +299,7 @@ class Scheduler:
         state = self._state
         now = self._now()
         worker = self._update_worker(worker_id, now=now)
-        resources = {} if resources is None else resources.copy()
+        resources = resources.copy() if resources else _NO_PARAMS  # never mutated in place
         retry_policy = self._generate_retry_policy(retry_policy_dict or {})
 
         task = state._tasks.get(task_id)
@@ -296,8 +307,8 @@ class Scheduler:
             if not worker.enabled:
                 return
             task = self._make_task(task_id=task_id, status=PENDING, deps=deps, resources=resources, priority=priority,
-                                   family=family, module=module, params=params,
-                                   param_visibilities=param_visibilities, now=now)
+                                   family=family, module=module, params=params or _NO_PARAMS,
+                                   param_visibilities=param_visibilities or _NO_PARAMS, now=now)
             state.add_task_record(task)
         elif task.status != RUNNING and not worker.enabled:
             return
@@ -397,7 +408,8 @@ class Scheduler:
                 # Each placeholder reads the clock, as in Luigi: equal-priority deps are then handed
                 # out in creation order (earliest ``time`` first).
                 dep = tasks[dep_id] = self._make_task(task_id=dep_id, status=UNKNOWN, deps=None, priority=priority,
-                                                      now=self._now())
+                                                      resources=_NO_PARAMS, params=_NO_PARAMS,
+                                                      param_visibilities=_NO_PARAMS, now=self._now())
             elif worker_id in dep.stakeholders:
                 continue
             dep.stakeholders.add(worker_id)

@@ -111,8 +111,10 @@ _TASK_FIELDS = (
     "time_running", "expl", "priority", "resources", "family", "module", "param_visibilities", "params",
     "public_params", "hidden_params", "accepts_messages", "retry_policy", "first_failure_time",
     "tracking_url", "status_message", "progress_percentage", "scheduler_message_responses",
-    "scheduler_disable_time", "runnable", "batchable", "batch_id",
+    "scheduler_disable_time", "runnable", "batchable", "batch_id", "failures",
 )
+_LAZY_FIELDS = ("failures", "scheduler_message_responses")  # properties over slots allocated on first use
+_NO_PARAMS: dict = {}  # shared empty dict; records never mutate param/resource dicts in place
 
 
 class Task:
@@ -127,7 +129,8 @@ class Task:
     files stay interchangeable with Luigi's.
     """
 
-    __slots__ = _TASK_FIELDS + ("_failures", "__dict__")
+    __slots__ = tuple(name for name in _TASK_FIELDS if name not in _LAZY_FIELDS) + (
+        "_failures", "_message_responses", "__dict__")
 
     DEFAULT_PRIORITY = 0
 
@@ -176,7 +179,7 @@ class Task:
         self.tracking_url = tracking_url
         self.status_message = status_message
         self.progress_percentage = progress_percentage
-        self.scheduler_message_responses: dict = {}
+        self._message_responses = None
         self.scheduler_disable_time = None
         self.runnable = False
         self.batchable = False
@@ -194,10 +197,21 @@ class Task:
     def failures(self, value: Any) -> None:
         self._failures = value
 
+    @property
+    def scheduler_message_responses(self) -> dict:
+        """Message id -> response from the running task (the dict is allocated on first use)."""
+        responses = self._message_responses
+        if responses is None:
+            responses = self._message_responses = {}
+        return responses
+
+    @scheduler_message_responses.setter
+    def scheduler_message_responses(self, value: dict) -> None:
+        self._message_responses = value
+
     def fields(self) -> dict:
         """Every field as a dict, like ``vars()`` of Luigi's record (extra attributes included)."""
         values = {name: getattr(self, name) for name in _TASK_FIELDS if hasattr(self, name)}
-        values["failures"] = self.failures
         values.update(self.__dict__)
         return values
 
@@ -207,7 +221,7 @@ class Task:
         return state
 
     def __setstate__(self, state: dict) -> None:
-        self._failures = None
+        self._failures = self._message_responses = None
         for name, value in state.items():
             setattr(self, name, value)
 
@@ -224,7 +238,7 @@ class Task:
         visibilities = self.param_visibilities
         if not visibilities or not any(visibilities.get(k, 0) for k in params):
             self.public_params = params
-            self.hidden_params = {}
+            self.hidden_params = _NO_PARAMS
             return
         self.public_params = {k: v for k, v in params.items() if visibilities.get(k, 0) == 0}
         self.hidden_params = {k: v for k, v in params.items() if visibilities.get(k, 0) == 1}

@@ -37,6 +37,25 @@ def _send_disable_email(task: Task, config: Any) -> None:
     public.notifications.send_error_email(subject, message)
 
 
+class _Untracked:
+    """Stand-in for a dirty-id set while no durable store drains changes (the local scheduler):
+    recording every task id there would cost ~100 bytes per task for nothing."""
+
+    __slots__ = ()
+
+    def add(self, item: Any) -> None:
+        pass
+
+    def update(self, items: Iterable) -> None:
+        pass
+
+    def clear(self) -> None:
+        pass
+
+
+_UNTRACKED: Any = _Untracked()
+
+
 class SimpleTaskState:
     """In-memory scheduler state with pickle persistence (``state_path``) and record export."""
 
@@ -48,8 +67,9 @@ class SimpleTaskState:
         self._active_workers: dict[str, Worker] = {}
         self._task_batchers: dict[str, dict] = {}
         self._metrics_collector: Any = None
-        self._dirty_tasks: set = set()
-        self._dirty_workers: set = set()
+        # Change tracking starts with the first ``restore``/``drain_changes`` (a store attached).
+        self._dirty_tasks: Any = _UNTRACKED
+        self._dirty_workers: Any = _UNTRACKED
         self._deferred: str | None = None
         self._reset_indexes()
 
@@ -87,8 +107,13 @@ class SimpleTaskState:
         self._dirty_workers.add(worker.id)
 
     def drain_changes(self) -> tuple[set[str], set[str]]:
-        """Task ids and worker ids changed since the last drain (removed ids included)."""
+        """Task ids and worker ids changed since the last drain (removed ids included).
+
+        The first call (unless ``restore`` ran) returns every live id and turns tracking on.
+        """
         tasks, workers = self._dirty_tasks, self._dirty_workers
+        if tasks is _UNTRACKED:  # first drain: nothing has been seen yet, so everything changed
+            tasks, workers = set(self._tasks), set(self._active_workers)
         self._dirty_tasks, self._dirty_workers = set(), set()
         return tasks, workers
 
@@ -134,8 +159,7 @@ class SimpleTaskState:
             worker = Worker.from_record(record, tasks)
             workers[worker.id] = worker
         self.set_state((tasks, workers, dict(task_batchers or {})))
-        self._dirty_tasks.clear()
-        self._dirty_workers.clear()
+        self._dirty_tasks, self._dirty_workers = set(), set()
 
     def dump(self) -> None:
         """Pickle the state to ``state_path`` atomically (temp file + rename)."""

@@ -51,7 +51,7 @@ def test_task_records_stay_under_two_kilobytes_each():
     try:
         before = tracemalloc.get_traced_memory()[0]
         sch.add_task(worker=W, task_id="Root", deps=ids, family="Root")
-        for task_id, task_params in zip(ids, params):
+        for task_id, task_params in zip(ids, params, strict=True):
             sch.add_task(worker=W, task_id=task_id, family="Leaf", params=task_params, deps=[], module="m")
         gc.collect()
         used = tracemalloc.get_traced_memory()[0] - before
