@@ -654,14 +654,13 @@ class Scheduler:
         self.update_metrics_task_started(task)
         state = self._state
         state.defer_refresh(task)
-        deps_changed = False
         try:
             state.set_status(task, RUNNING, self._config)
             task.worker_running = worker_id
             task.resources_running = task.resources.copy()
             task.time_running = self._now()
         finally:
-            state.end_deferred_refresh(task, deps_changed)
+            state.end_deferred_refresh(task)
         self._update_task_history(task, RUNNING, host=host)
         reply["task_id"] = task.id
         reply["task_family"] = task.family

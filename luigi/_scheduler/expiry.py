@@ -27,6 +27,11 @@ class ExpiryQueue:
     def __len__(self) -> int:
         return len(self._heap)
 
+    def has_due(self, now: float) -> bool:
+        """True if some entry's deadline is ``<= now`` (O(1); lets pruning skip idle queues)."""
+        heap = self._heap
+        return bool(heap) and heap[0][0] <= now
+
     def pop_due(self, now: float, tasks: dict, is_due: Callable[[Any], bool | None]) -> Iterator[Any]:
         """Yield live tasks whose deadline is ``<= now`` and for which ``is_due(task)`` is true.
 

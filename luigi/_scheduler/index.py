@@ -27,6 +27,7 @@ from collections import defaultdict
 from typing import Any, Iterable, Iterator
 
 from luigi._scheduler.constants import BATCH_RUNNING, DISABLED, DONE, FAILED, PENDING, RUNNING
+from luigi._scheduler.records import OrderedSet
 
 _COUNTED = (PENDING, FAILED)
 
@@ -212,7 +213,7 @@ class StateIndex:
 
         workers = task.workers
         old_workers = snap.workers
-        new_workers = tuple(workers)
+        new_workers = tuple(workers._items if type(workers) is OrderedSet else workers)
         if new_workers == old_workers:
             new_workers = old_workers
         else:
@@ -264,7 +265,9 @@ class StateIndex:
 
         stake = task.stakeholders
         old_stake = snap.stake
-        if len(old_stake) != len(stake) or not all(worker_id in stake for worker_id in old_stake):
+        count = len(old_stake)
+        if count != len(stake) or (count == 1 and old_stake[0] not in stake) or \
+                (count > 1 and not all(worker_id in stake for worker_id in old_stake)):
             self._set_stake(tid, snap, stake)
         if not stake:
             self.orphans.add(tid)

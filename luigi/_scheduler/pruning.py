@@ -35,7 +35,9 @@ def prune_tasks(state: SimpleTaskState, config: Any, now: float | None = None) -
             state.fail_dead_worker_task(task, config, assistant_ids)
 
     index = state._index
-    orphans, index.orphans = index.orphans, set()
+    orphans = index.orphans
+    if orphans:
+        index.orphans = set()
     for task_id in orphans:
         task = state._tasks.get(task_id)
         if task is not None and not task.stakeholders and task.remove is None and task.status != RUNNING:
@@ -48,8 +50,9 @@ def prune_tasks(state: SimpleTaskState, config: Any, now: float | None = None) -
             return False
         return True if now - task.scheduler_disable_time > config.disable_persist else None
 
-    for task in list(state._disable_queue.pop_due(now - config.disable_persist, state._tasks, disable_over)):
-        state.re_enable(task, config)
+    if state._disable_queue.has_due(now - config.disable_persist):
+        for task in list(state._disable_queue.pop_due(now - config.disable_persist, state._tasks, disable_over)):
+            state.re_enable(task, config)
 
     retry_enabled = config.retry_delay >= 0
 
@@ -58,13 +61,16 @@ def prune_tasks(state: SimpleTaskState, config: Any, now: float | None = None) -
             return False
         return True if task.retry < now else None
 
-    for task in list(state._retry_queue.pop_due(now, state._tasks, retry_due)):
-        state.set_status(task, PENDING, config)
+    if state._retry_queue.has_due(now):
+        for task in list(state._retry_queue.pop_due(now, state._tasks, retry_due)):
+            state.set_status(task, PENDING, config)
 
     def removable(task: Any) -> bool | None:
         return True if state.may_prune(task) else None
 
     doomed = []
+    if not state._remove_queue.has_due(now):
+        return
     for task in state._remove_queue.pop_due(now, state._tasks, removable):
         logger.info("Removing task %r", task.id)
         doomed.append(task.id)

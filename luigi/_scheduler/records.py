@@ -112,6 +112,7 @@ _TASK_FIELDS = (
     "public_params", "hidden_params", "accepts_messages", "retry_policy", "first_failure_time",
     "tracking_url", "status_message", "progress_percentage", "scheduler_message_responses",
     "scheduler_disable_time", "runnable", "batchable", "batch_id", "failures",
+    "resources_running",  # a slot left unset until dispatch: absent for getattr/hasattr, as in Luigi
 )
 _LAZY_FIELDS = ("failures", "scheduler_message_responses")  # properties over slots allocated on first use
 _NO_PARAMS: dict = {}  # shared empty dict; records never mutate param/resource dicts in place
