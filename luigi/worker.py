@@ -28,6 +28,7 @@ import collections
 import collections.abc
 import datetime
 import functools
+import gc
 import getpass
 import importlib
 import json
@@ -95,6 +96,60 @@ def _get_retry_policy_dict(task: Task) -> dict:
 
 
 _retry_policy_dicts: dict[tuple, dict] = {}
+
+
+def _param_visibilities(task: Task) -> dict:
+    """``task._get_param_visibilities()``, computed once per task class and shared by its instances.
+
+    The result only depends on the class's parameters and which of them the instance has values
+    for (all of them, unless parameters were attached after construction: the key check). The
+    shared dict is only read by schedulers, and sharing it keeps one dict per class instead of one
+    per task in an in-process scheduler."""
+    cls = type(task)
+    cached = _param_visibility_cache.get(cls)
+    keys = task.param_kwargs.keys()
+    if cached is None or cached[0] != keys:
+        cached = _param_visibility_cache[cls] = (frozenset(keys), task._get_param_visibilities())
+    return cached[1]
+
+
+_param_visibility_cache: dict[type, tuple[frozenset, dict]] = {}
+
+# Shared "no running tasks" value of work-grant history entries (read-only; saves a list per grant).
+_NO_RUNNING_TASKS: list = []
+
+
+class _NoFullCollections:
+    """Keeps the cyclic garbage collector from rescanning a large, live task graph.
+
+    While ``add()`` builds the graph and ``run()`` executes it, nearly every object created stays
+    alive until the build ends (tasks, their parameters, history entries, scheduler state), yet each
+    full (oldest generation) collection rescans all of them: ~10% of a 300k-task build, much of it
+    while a root's ``requires()`` creates all its dependencies at once. So for the duration of the
+    phase, full collections are switched off by raising the oldest generation's threshold; the
+    young generations are still collected, which frees the short-lived cycles a task run may leave.
+    The previous thresholds are restored on exit, after which the next full collection happens as
+    usual. Does nothing when the collector is disabled or its oldest threshold was already changed
+    (by the user, or by an outer build running this one inside a task)."""
+
+    _NEVER = 2**30
+
+    __slots__ = ("_saved",)
+
+    def __init__(self) -> None:
+        self._saved: tuple[int, ...] | None = None
+
+    def __enter__(self) -> _NoFullCollections:
+        thresholds = gc.get_threshold()
+        if gc.isenabled() and thresholds[2] < self._NEVER:
+            self._saved = thresholds
+            gc.set_threshold(thresholds[0], thresholds[1], self._NEVER)
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self._saved is not None:
+            gc.set_threshold(*self._saved)
+            self._saved = None
 
 
 class TaskException(Exception):
@@ -805,7 +860,7 @@ class Worker:
             for batch_task in self._batch_running_tasks.pop(task_id):
                 self._add_task_history.append((batch_task, status, True))
         if task is not None and kwargs.get("params"):
-            kwargs["param_visibilities"] = task._get_param_visibilities()
+            kwargs["param_visibilities"] = _param_visibilities(task)
         self._scheduler.add_task(*args, **kwargs)
         logger.info("Informed scheduler that task   %s   has status   %s", task_id, status)
 
@@ -819,7 +874,8 @@ class Worker:
         self.add_succeeded = True
         checker = self._parallel_checker(processes) if multiprocess else None
         try:
-            self._traverse(task, checker)
+            with _NoFullCollections():
+                self._traverse(task, checker)
         except (KeyboardInterrupt, TaskException):
             raise
         except Exception as ex:
@@ -1071,7 +1127,9 @@ class Worker:
 
         running_tasks = r["running_tasks"]
         task_id = self._get_work_task_id(r)
-        self._get_work_response_history.append({"task_id": task_id, "running_tasks": running_tasks})
+        self._get_work_response_history.append(
+            {"task_id": task_id, "running_tasks": running_tasks if running_tasks else _NO_RUNNING_TASKS}
+        )
 
         if task_id is not None and task_id not in self._scheduled_tasks:
             logger.info("Did not schedule %s, will load it dynamically", task_id)
@@ -1387,7 +1445,13 @@ class Worker:
         self.run_succeeded = True
 
         self._add_worker()
+        with _NoFullCollections():
+            self._run_loop(sleeper)
+        self._close_runners()
+        return self.run_succeeded
 
+    def _run_loop(self, sleeper: Iterator[None]) -> None:
+        """Ask for work and run it until nothing is left (or the worker phases out)."""
         while True:
             while len(self._running_tasks) >= self.worker_processes > 0:
                 logger.debug("%d running tasks, waiting for next task to finish", len(self._running_tasks))
@@ -1419,9 +1483,6 @@ class Worker:
         while len(self._running_tasks):
             logger.debug("Shut down Worker, %d more tasks to go", len(self._running_tasks))
             self._handle_next_task()
-
-        self._close_runners()
-        return self.run_succeeded
 
     def _handle_task_load_error(self, exception: BaseException, task_ids: list) -> None:
         msg = "Cannot find task(s) sent by scheduler: {}".format(",".join(task_ids))
