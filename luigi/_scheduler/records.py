@@ -214,12 +214,12 @@ class Task:
         """Every field as a dict, like ``vars()`` of Luigi's record (extra attributes included)."""
         values = {name: getattr(self, name) for name in _TASK_FIELDS if hasattr(self, name)}
         values.update(self.__dict__)
+        if isinstance(values.get("deps"), frozenset):
+            values["deps"] = set(values["deps"])  # the shared empty frozenset is an internal detail
         return values
 
     def __getstate__(self) -> dict:
-        state = self.fields()
-        state["deps"] = set(state.get("deps", ()))
-        return state
+        return self.fields()
 
     def __setstate__(self, state: dict) -> None:
         self._failures = self._message_responses = None
