@@ -85,6 +85,8 @@ def _is_external(task: Task) -> bool:
 
 
 def _get_retry_policy_dict(task: Task) -> dict:
+    """The task's retry policy as a dict, shared by all tasks with the same policy (schedulers
+    only read it, so one dict per distinct policy replaces one per ``add_task`` call)."""
     key = (task.retry_count, task.disable_hard_timeout, task.disable_window)
     try:
         policy = _retry_policy_dicts.get(key)
@@ -92,7 +94,7 @@ def _get_retry_policy_dict(task: Task) -> dict:
         return RetryPolicy(*key)._asdict()
     if policy is None:
         policy = _retry_policy_dicts[key] = RetryPolicy(*key)._asdict()
-    return dict(policy)
+    return policy
 
 
 _retry_policy_dicts: dict[tuple, dict] = {}
@@ -1257,8 +1259,8 @@ class Worker:
     def _purge_children(self) -> None:
         """Report children that died without a result, or exceeded their timeout, exactly once."""
         for task_id, p in list(self._running_tasks.items()):
-            if task_id in self._reported_dead:
-                continue
+            if task_id in self._reported_dead or (isinstance(p, TaskProcess) and not p.has_started()):
+                continue  # a task run in the worker's own process can neither die nor time out
             if not p.is_alive() and p.exitcode:
                 error_msg = f"Task {task_id} died unexpectedly with exit code {p.exitcode}"
                 p.task.trigger_event(Event.PROCESS_FAILURE, p.task, error_msg)
