@@ -237,20 +237,24 @@ class Scheduler:
     def _generate_retry_policy(self, task_retry_policy_dict: dict | None) -> RetryPolicy:
         """Config defaults overlaid with the task's non-None values.
 
-        Policies are interned (a handful of distinct ones exist), so tasks share one tuple.
+        Policies are cached per (config values, reported dict): workers send the same dict for
+        every task of a class, and tasks then share one tuple.
         """
         config = self._config
         values = (config.retry_count, config.disable_hard_timeout, config.disable_window)
-        if task_retry_policy_dict:
-            overrides = dict(zip(_retry_policy_fields, values, strict=True))
-            overrides.update((k, v) for k, v in task_retry_policy_dict.items() if v is not None)
-            values = tuple(overrides.values()) if len(overrides) == len(values) else tuple(overrides.items())
-        policy = self._retry_policies.get(values)
+        try:
+            key = (values, tuple(task_retry_policy_dict.items())) if task_retry_policy_dict else values
+            policy = self._retry_policies.get(key)
+        except TypeError:  # an unhashable value: no caching
+            key, policy = None, None
         if policy is None:
-            if len(self._retry_policies) > 1024:
-                self._retry_policies.clear()
-            merged = dict(values) if isinstance(values[0], tuple) else dict(zip(_retry_policy_fields, values, strict=True))
-            policy = self._retry_policies[values] = RetryPolicy(**merged)
+            merged = dict(zip(_retry_policy_fields, values, strict=True))
+            merged.update((k, v) for k, v in (task_retry_policy_dict or {}).items() if v is not None)
+            policy = RetryPolicy(**merged)
+            if key is not None:
+                if len(self._retry_policies) > 1024:
+                    self._retry_policies.clear()
+                self._retry_policies[key] = policy
         return policy
 
     @rpc_method()

@@ -316,9 +316,14 @@ class StateIndex:
         snap.stake = self._intern(tuple(sorted(stake)))
 
     def _contribute(self, tid: str, task: Any, snap: _Snap, sign: int) -> None:
+        workers = snap.workers
+        if not workers:
+            return
         status = snap.status
-        single = len(snap.workers) == 1
-        for worker_id in snap.workers:
+        single = len(workers) == 1
+        newest = snap.newest
+        resource_pending = status == PENDING and snap.has_res
+        for worker_id in workers:
             slot = self.slot(worker_id)
             if sign > 0:
                 slot.by_status[status][tid] = task
@@ -326,9 +331,9 @@ class StateIndex:
                 slot.by_status[status].pop(tid, None)
             if single:
                 slot.unique[status] += sign
-            if snap.newest == worker_id:
+            if newest == worker_id:
                 slot.last[status] += sign
-            if status == PENDING and snap.has_res:
+            if resource_pending:
                 slot.res_pending += sign
 
     def _push(self, tid: str, key: tuple, ready: bool, old_key: tuple | None, was_ready: bool,
