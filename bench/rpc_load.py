@@ -1,15 +1,23 @@
-"""RPC load on luigid: ours and Luigi 3.8.1's side by side.
+"""RPC load on luigid: ours and Luigi 3.8.1's side by side, in the issue's scenario.
 
-For each server and each state size (tasks already in the scheduler), 8 client processes on
-keep-alive connections loop ``ping`` / ``add_task`` (a new task) / ``get_work`` / ``add_task`` (DONE)
-for a fixed time. Prints requests/s over all clients, p50/p99 latency per method, and the server's
+The state is what a busy luigid really holds: ``--sizes`` PENDING tasks, split over 8 client
+workers that are their stakeholders (so every task is runnable by some client), in chains of
+``CHAIN`` tasks where each task depends on the previous one (so most tasks wait on a dependency and
+a scheduler that scans tasks in ``get_work`` has to look at them). Then 8 client processes, each
+posing as one of those workers, loop on keep-alive connections over what a real worker sends:
+
+* ``ping``;
+* ``get_work`` with ``current_tasks`` (its running task) and ``assistant=False``;
+* ``add_task`` marking the task it was given DONE (which makes the next task of that chain runnable).
+
+Prints requests/s over all clients, p50/p99 latency per method and overall, and the server's
 resident memory per task in state. Prints numbers only; asserts nothing.
 
     .venv/bin/python bench/rpc_load.py                      # 20,000 and 100,000 tasks, 10 s each
     .venv/bin/python bench/rpc_load.py --sizes 20000 --duration 5 --no-real
 
-Both servers are driven by the same client code (this repo's RemoteScheduler, whose fetcher keeps
-one HTTP/1.1 connection alive per process), so the difference is the server.
+Both servers are driven by the same client code (this repo's RemoteScheduler, one HTTP/1.1
+keep-alive connection per process), so the difference is the server.
 """
 
 from __future__ import annotations
@@ -17,7 +25,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -29,46 +36,51 @@ sys.path.insert(0, str(REPO / "tests" / "server"))
 
 from luigid_helpers import Luigid, RealLuigid  # noqa: E402
 
-LOADERS = 4
+CHAIN = 10  # tasks per dependency chain
 
 
-def _client(url: str, prefix: str, start: int, stop: int) -> None:
-    """Add tasks [start, stop) for worker ``prefix`` (state preloading)."""
+def _worker_id(index: int) -> str:
+    return f"bench-client-{index}"
+
+
+def _preload(url: str, index: int, count: int) -> None:
+    """Add ``count`` PENDING tasks with client ``index`` as stakeholder, as its worker would."""
     os.environ.setdefault("LUIGI_CONFIG_PATH", os.devnull)
     from luigi.rpc import RemoteScheduler
 
     sch = RemoteScheduler(url)
-    worker = f"{prefix}-loader"
-    for i in range(start, stop):
-        sch.add_task(worker=worker, task_id=f"Load_{prefix}_{i}", family="Load", params={"i": str(i)},
-                     status="PENDING", deps=[f"Load_{prefix}_{i - 1}"] if i % 10 else None)
+    worker = _worker_id(index)
+    sch.add_worker(worker, {"workers": 1, "host": "bench", "username": "bench", "pid": os.getpid()})
+    for i in range(count):
+        deps = [f"Bench_{index}_{i - 1}"] if i % CHAIN else []
+        sch.add_task(worker=worker, task_id=f"Bench_{index}_{i}", status="PENDING", runnable=True, deps=deps,
+                     new_deps=[], expl=None, resources={}, priority=0, family="Bench", module="bench",
+                     params={"i": str(i)}, param_visibilities={"i": 0}, assistant=False, tracking_url=None,
+                     owners=[], retry_policy_dict={}, accepts_messages=True)
 
 
 def _loop(url: str, index: int, duration: float, queue: multiprocessing.Queue) -> None:
-    """One load client: returns per-method latency lists through ``queue``."""
+    """One load client posing as worker ``index``: returns per-method latency lists through ``queue``."""
     from luigi.rpc import RemoteScheduler
 
     sch = RemoteScheduler(url)
-    worker = f"bench-client-{index}"
-    sch.add_worker(worker, {"workers": 1, "host": "bench"})
-    latencies: dict[str, list[float]] = {"ping": [], "add_task": [], "get_work": []}
+    worker = _worker_id(index)
+    latencies: dict[str, list[float]] = {"ping": [], "get_work": [], "add_task": []}
+    running: list[str] = []
     deadline = time.perf_counter() + duration
-    i = 0
     while time.perf_counter() < deadline:
         t0 = time.perf_counter()
         sch.ping(worker=worker)
         t1 = time.perf_counter()
-        sch.add_task(worker=worker, task_id=f"Bench_{index}_{i}", family="Bench", status="PENDING")
+        reply = sch.get_work(worker=worker, host="bench", assistant=False, current_tasks=running)
         t2 = time.perf_counter()
-        reply = sch.get_work(worker=worker, host="bench", current_tasks=[])
-        t3 = time.perf_counter()
-        if reply["task_id"]:
-            sch.add_task(worker=worker, task_id=reply["task_id"], status="DONE")
-        t4 = time.perf_counter()
         latencies["ping"].append(t1 - t0)
-        latencies["add_task"] += [t2 - t1, t4 - t3]
-        latencies["get_work"].append(t3 - t2)
-        i += 1
+        latencies["get_work"].append(t2 - t1)
+        task_id = reply["task_id"]
+        if task_id:
+            sch.add_task(worker=worker, task_id=task_id, status="DONE", expl="", runnable=None, new_deps=[],
+                         assistant=False, tracking_url=None)
+            latencies["add_task"].append(time.perf_counter() - t2)
     queue.put(latencies)
 
 
@@ -80,19 +92,19 @@ def rss_bytes(pid: int) -> int:
     return 0
 
 
-def preload(url: str, n_tasks: int) -> None:
-    per = n_tasks // LOADERS
-    procs = [multiprocessing.Process(target=_client, args=(url, f"p{k}", 0, per)) for k in range(LOADERS)]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join()
+def _percentile(sorted_values: list[float], q: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * q))] * 1000
 
 
 def measure(name: str, url: str, pid: int, n_tasks: int, clients: int, duration: float) -> None:
     base_rss = rss_bytes(pid)
     t0 = time.perf_counter()
-    preload(url, n_tasks)
+    per = n_tasks // clients
+    procs = [multiprocessing.Process(target=_preload, args=(url, k, per)) for k in range(clients)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
     load_s = time.perf_counter() - t0
     per_task = (rss_bytes(pid) - base_rss) / n_tasks
     queue: multiprocessing.Queue = multiprocessing.Queue()
@@ -106,15 +118,14 @@ def measure(name: str, url: str, pid: int, n_tasks: int, clients: int, duration:
     for result in results:
         for method, values in result.items():
             merged.setdefault(method, []).extend(values)
-    total = sum(len(v) for v in merged.values())
-    parts = []
+    every = sorted(v for values in merged.values() for v in values)
+    parts = [f"all p50 {_percentile(every, 0.5):.1f} p99 {_percentile(every, 0.99):.1f} ms"]
     for method, values in merged.items():
-        values.sort()
-        p50 = statistics.median(values) * 1000
-        p99 = values[min(len(values) - 1, int(len(values) * 0.99))] * 1000
-        parts.append(f"{method} p50 {p50:.2f} ms p99 {p99:.2f} ms")
-    print(f"{name:6} {n_tasks:>7} tasks | load {n_tasks / load_s:8.0f} add_task/s | {total / duration:8.0f} req/s | "
-          + " | ".join(parts) + f" | {per_task:6.0f} B/task", flush=True)
+        if values:
+            values.sort()
+            parts.append(f"{method} p50 {_percentile(values, 0.5):.1f} p99 {_percentile(values, 0.99):.1f}")
+    print(f"{name:6} {n_tasks:>7} tasks | preload {n_tasks / load_s:6.0f} add_task/s | "
+          f"{len(every) / duration:7.0f} req/s | " + " | ".join(parts) + f" | {per_task:5.0f} B/task", flush=True)
 
 
 def main() -> None:
@@ -123,6 +134,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--no-real", action="store_true", help="skip Luigi 3.8.1")
+    parser.add_argument("--no-ours", action="store_true", help="skip this repo's luigid")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -130,11 +142,12 @@ def main() -> None:
         cfg.write_text("[core]\nrpc_retry_wait = 1\n")
         os.environ["LUIGI_CONFIG_PATH"] = str(cfg)
         for n_tasks in args.sizes:
-            ours = Luigid(workdir, "--state-path", str(workdir / f"ours-{n_tasks}.db")).start()
-            try:
-                measure("ours", ours.url, ours.proc.pid, n_tasks, args.clients, args.duration)
-            finally:
-                ours.terminate()
+            if not args.no_ours:
+                ours = Luigid(workdir, "--state-path", str(workdir / f"ours-{n_tasks}.db")).start()
+                try:
+                    measure("ours", ours.url, ours.proc.pid, n_tasks, args.clients, args.duration)
+                finally:
+                    ours.terminate()
             if not args.no_real:
                 real = RealLuigid(workdir)
                 try:
