@@ -4,10 +4,12 @@ The classes present themselves as members of :mod:`luigi.scheduler` (``__module_
 state files name the same classes as Luigi's, and ``OrderedSet`` pickles in Luigi's linked-list
 layout, which keeps ``state_path`` files interchangeable with Luigi 3.8.1.
 
-Records are plain attribute bags; every mutation made by the scheduler is followed by a
-``SimpleTaskState.touch_task``/``touch_worker`` call, which refreshes the indexes and marks the
-record dirty for the durable store. ``to_record``/``from_record`` give the JSON form used by that
-store.
+Records are attribute bags (``Task`` uses ``__slots__`` to stay small: see its docstring); every
+mutation made by the scheduler is followed by a ``SimpleTaskState.touch_task``/``touch_worker``
+call, which refreshes the indexes and marks the record dirty for the durable store. A change of
+``Task.deps`` must be announced (``end_deferred_refresh(task, deps_changed=True)``): the indexes
+do not re-compare dependency sets on every refresh. ``to_record``/``from_record`` give the JSON
+form used by that store.
 """
 
 from __future__ import annotations

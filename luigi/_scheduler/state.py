@@ -2,7 +2,8 @@
 
 Every mutation goes through ``touch_task``/``touch_worker``, which keeps the incremental indexes
 (``luigi._scheduler.index``) in sync and records the id in the dirty sets returned by
-``drain_changes()`` (the durable store writes those rows). Deadlines set here (retry, removal,
+``drain_changes()`` (the durable store writes those rows; tracking starts once a store calls
+``restore``/``drain_changes``, so the local scheduler keeps no dirty sets). Deadlines set here (retry, removal,
 end of a scheduler disable) are pushed into expiry queues so pruning only touches due tasks.
 """
 

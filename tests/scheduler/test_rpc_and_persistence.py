@@ -130,6 +130,14 @@ def test_drain_changes_reports_mutated_and_removed_ids(sch, clock):
     assert not state.has_task("A") and W not in state.get_worker_ids()
 
 
+def test_first_drain_reports_everything_known_before_tracking_started(sch):
+    """Without a store nothing is tracked; the first drain (a store attaching) sees every live id."""
+    sch.add_task(worker=W, task_id="A", deps=["B"])
+    assert sch._state.drain_changes() == ({"A", "B"}, {W})
+    sch.add_task(worker=W, task_id="A", status=DONE)
+    assert sch._state.drain_changes() == ({"A"}, {W})
+
+
 def test_restore_from_records_rebuilds_indexes(sch):
     sch.add_task(worker=W, task_id="A", deps=["B"], priority=2)
     sch.add_task(worker=W, task_id="B")
