@@ -10,8 +10,9 @@ posing as one of those workers, loop on keep-alive connections over what a real 
 * ``get_work`` with ``current_tasks`` (its running task) and ``assistant=False``;
 * ``add_task`` marking the task it was given DONE (which makes the next task of that chain runnable).
 
-Prints requests/s over all clients, p50/p99 latency per method and overall, and the server's
-resident memory per task in state. Prints numbers only; asserts nothing.
+Prints requests/s over all clients, the server's CPU time per request (steadier than requests/s on a
+shared machine), p50/p99 latency overall and per method, and the server's resident memory per task
+in state. Prints numbers only; asserts nothing.
 
     .venv/bin/python bench/rpc_load.py                      # 20,000 and 100,000 tasks, 10 s each
     .venv/bin/python bench/rpc_load.py --sizes 20000 --duration 5 --no-real
@@ -92,6 +93,13 @@ def rss_bytes(pid: int) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * q))] * 1000
 
@@ -109,9 +117,11 @@ def measure(name: str, url: str, pid: int, n_tasks: int, clients: int, duration:
     per_task = (rss_bytes(pid) - base_rss) / n_tasks
     queue: multiprocessing.Queue = multiprocessing.Queue()
     procs = [multiprocessing.Process(target=_loop, args=(url, k, duration, queue)) for k in range(clients)]
+    cpu0 = cpu_seconds(pid)
     for p in procs:
         p.start()
     results = [queue.get() for _ in procs]
+    cpu = cpu_seconds(pid) - cpu0
     for p in procs:
         p.join()
     merged: dict[str, list[float]] = {}
@@ -125,7 +135,8 @@ def measure(name: str, url: str, pid: int, n_tasks: int, clients: int, duration:
             values.sort()
             parts.append(f"{method} p50 {_percentile(values, 0.5):.1f} p99 {_percentile(values, 0.99):.1f}")
     print(f"{name:6} {n_tasks:>7} tasks | preload {n_tasks / load_s:6.0f} add_task/s | "
-          f"{len(every) / duration:7.0f} req/s | " + " | ".join(parts) + f" | {per_task:5.0f} B/task", flush=True)
+          f"{len(every) / duration:7.0f} req/s | server CPU {cpu * 1000 / len(every):5.2f} ms/req | "
+          + " | ".join(parts) + f" | {per_task:5.0f} B/task", flush=True)
 
 
 def main() -> None:
