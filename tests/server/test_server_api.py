@@ -193,3 +193,27 @@ def test_metrics_empty_by_default_and_prometheus_when_enabled(make_server):
     assert 'luigi_task_done_total{family="F"} 1.0' in text
     assert "luigi_task_execution_time_seconds" in text
 
+
+
+def test_successful_api_calls_are_logged_at_debug_and_errors_at_warning(make_server, caplog):
+    srv = make_server()
+    with caplog.at_level("DEBUG", logger="tornado.access"):
+        assert add_task(srv.port, "A", status="PENDING")[0] == 200
+        assert http_call(srv.port, "/api/no_such_method", {})[0] == 404
+        # one event-loop thread: once this answer arrives, the lines of the calls above were logged
+        assert http_call(srv.port, "/api/is_paused", method="GET")[0] == 200
+    levels = {r.getMessage().split()[0]: r.levelname for r in caplog.records if r.name == "tornado.access"}
+    assert levels == {"200": "DEBUG", "404": "WARNING"}
+
+
+def test_reply_escapes_closing_script_tags_like_luigi(make_server):
+    import http.client
+
+    srv = make_server()
+    add_task(srv.port, "A</script>", status="PENDING")
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    conn.request("GET", "/api/task_list?" + urllib.parse.urlencode({"data": json.dumps({"status": "PENDING"})}))
+    raw = conn.getresponse().read().decode()
+    conn.close()
+    assert '"A<\\/script>": {' in raw and "</" not in raw
+    assert list(json.loads(raw)["response"]) == ["A</script>"]

@@ -190,3 +190,35 @@ def test_real_scheduler_round_trip_with_batchers(tmp_path):
     assert again.get_work(worker="W")["task_id"] == "A"
     again.add_task(worker="W", task_id="F", status="FAILED", expl='"e"')  # second failure: disabled
     assert list(again.task_list("DISABLED", "")) == ["F"]
+
+
+def _rows_in_main_file(path, copy):
+    """Task ids in the database file itself, ignoring its WAL (i.e. what has been checkpointed)."""
+    import shutil
+
+    shutil.copyfile(path, copy)
+    conn = sqlite3.connect(copy)
+    try:
+        return {row[0] for row in conn.execute("SELECT id FROM tasks")}
+    except sqlite3.OperationalError:  # table not checkpointed yet
+        return set()
+    finally:
+        conn.close()
+
+
+def test_wal_is_checkpointed_in_the_background_and_removed_at_close(tmp_path):
+    import time
+
+    path = str(tmp_path / "s.db")
+    state = FakeState()
+    store = SqliteStateStore(path)
+    assert store._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0  # never on the event loop
+    state.put_task("A", status="DONE")
+    store.flush(state)
+    deadline = time.monotonic() + 30
+    while "A" not in _rows_in_main_file(path, str(tmp_path / "copy.db")):
+        assert time.monotonic() < deadline, "background checkpoint never copied the WAL into the database"
+        time.sleep(0.1)
+    store.close()
+    assert not os.path.exists(path + "-wal")
+    assert SqliteStateStore(path).records()[0] == [{"id": "A", "status": "DONE"}]
