@@ -279,6 +279,10 @@ class RPCHandler(_JsonErrorMixin, tornado.web.RequestHandler):
         if self._size <= self._limit:
             self._chunks.append(chunk)
 
+    def compute_etag(self) -> None:
+        """No ``Etag`` (Tornado hashes every GET reply for one): RPC replies are never revalidated."""
+        return None
+
     def _cors(self) -> cors:
         """The ``[cors]`` settings, read once per application rather than once per request."""
         if self._cors_config is None:
