@@ -20,6 +20,9 @@ Differences from Luigi that keep behaviour but remove costs or hangs:
 * parallel completeness checks use one process pool per worker and never hang on unpicklable tasks;
 * explanations are always JSON-encodable; exceptions in RPC callbacks do not kill the keep-alive
   thread; only an assistant imports modules named by the scheduler.
+* large builds: full garbage collections are paused while ``add()``/``run()`` work (see
+  ``_NoFullCollections``), and values the same for every task of a class or retry policy
+  (parameter visibilities, retry policy dicts, an empty ``running_tasks`` list) are shared.
 """
 
 from __future__ import annotations
