@@ -134,6 +134,12 @@ class scheduler(Config):
     metrics_custom_import = parameter.OptionalStrParameter(default=None)
     stable_done_cooldown_secs = parameter.IntParameter(
         default=10, description="Seconds after a task became DONE during which PENDING reports are ignored")
+    # Our additions, read by luigi.server and luigi.rpc (declared so they are not reported unconsumed).
+    auth_token = parameter.OptionalStrParameter(
+        default=None, visibility=parameter.ParameterVisibility.PRIVATE,
+        description="Shared secret luigid requires in the X-Luigi-Scheduler-Token header (off when unset)")
+    max_request_body_bytes = parameter.IntParameter(
+        default=16 * 1024 * 1024, description="Largest RPC request body luigid accepts (413 above it)")
 
     def _get_retry_policy(self) -> RetryPolicy:
         return RetryPolicy(self.retry_count, self.disable_hard_timeout, self.disable_window)
