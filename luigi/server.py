@@ -42,6 +42,7 @@ import logging
 import os
 import signal
 import sqlite3
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -230,6 +231,20 @@ def _check_arguments(method: str, arguments: Any) -> None:
             raise _BadRequest(400, f"{method}: argument '{name}' is required")
 
 
+def _share_names(arguments: dict[str, Any]) -> None:
+    """Intern an ``add_task``'s family, module and parameter names, which the scheduler keeps per
+    task: every request decodes fresh copies of the same few strings, and sharing them saves about
+    130 bytes per task held."""
+    for name in ("family", "module"):
+        value = arguments.get(name)
+        if isinstance(value, str):
+            arguments[name] = sys.intern(value)
+    for name in ("params", "param_visibilities"):
+        value = arguments.get(name)
+        if isinstance(value, dict):
+            arguments[name] = {sys.intern(key): item for key, item in value.items()}
+
+
 _reply_encoder = json.JSONEncoder()
 
 
@@ -316,6 +331,8 @@ class RPCHandler(_JsonErrorMixin, tornado.web.RequestHandler):
             raise _BadRequest(400, f"{method} is only callable in-process")
         arguments = self._arguments()
         _check_arguments(method, arguments)
+        if method == "add_task":
+            _share_names(arguments)
         result = getattr(self._scheduler, method)(**arguments)
         saver = self.settings.get("state_saver")
         if saver is not None and saver.must_wait(method):

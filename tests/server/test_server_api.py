@@ -217,3 +217,12 @@ def test_reply_escapes_closing_script_tags_like_luigi(make_server):
     conn.close()
     assert '"A<\\/script>": {' in raw and "</" not in raw
     assert list(json.loads(raw)["response"]) == ["A</script>"]
+
+
+def test_tasks_added_over_http_share_family_module_and_parameter_name_strings(make_server):
+    srv = make_server()
+    for task_id in ("A", "B"):
+        add_task(srv.port, task_id, status="PENDING", module="my.module", params={"date": task_id})
+    a, b = (srv.scheduler._state.get_task(t) for t in ("A", "B"))
+    assert a.family is b.family and a.module is b.module
+    assert next(iter(a.params)) is next(iter(b.params))
