@@ -69,31 +69,42 @@ def render_line(counts: Mapping[str, int], elapsed: float, width: int | None = N
 
 
 class ProgressTracker:
-    """Keeps one display bucket per task id and running totals per bucket (O(1) per event)."""
+    """Keeps one display bucket per task id and running totals per bucket (O(1) per event).
 
-    def __init__(self, on_change: Callable[[], None] = lambda: None) -> None:
+    Only the worker's main thread feeds the tracker, so events take no lock and wake nobody: the
+    display thread polls :meth:`counts` and :attr:`changes` at its own cadence. ``on_change`` (if
+    given) is called after every change.
+    """
+
+    def __init__(self, on_change: Callable[[], None] | None = None) -> None:
         self._state: dict[str, str] = {}
         self._counts: Counter = Counter()
-        self._lock = threading.Lock()
         self._on_change = on_change
+        self.changes = 0  # bumped on every change; lets a poller skip redraws when nothing moved
 
     def counts(self) -> dict[str, int]:
-        with self._lock:
-            return dict(self._counts)
+        while True:
+            try:
+                return dict(self._counts)
+            except RuntimeError:  # a bucket was seen for the first time mid-copy: copy again
+                continue
 
     def _move(self, task_id: str, bucket: str | None) -> None:
-        with self._lock:
-            old = self._state.get(task_id)
-            if old == bucket:
-                return
-            if old is not None:
-                self._counts[old] -= 1
-            if bucket is None:
-                self._state.pop(task_id, None)
-            else:
-                self._state[task_id] = bucket
-                self._counts[bucket] += 1
-        self._on_change()
+        state = self._state
+        old = state.get(task_id)
+        if old == bucket:
+            return
+        counts = self._counts
+        if old is not None:
+            counts[old] -= 1
+        if bucket is None:
+            del state[task_id]
+        else:
+            state[task_id] = bucket
+            counts[bucket] += 1
+        self.changes += 1
+        if self._on_change is not None:
+            self._on_change()
 
     def task_reported(self, task: Any, status: str, runnable: Any = None) -> None:
         """A status the worker sent to the scheduler for ``task`` (scheduling or result)."""
@@ -165,12 +176,12 @@ class ProgressDisplay:
         self.log_interval = log_interval
         self._clock = clock
         self._started_at = clock()
-        self._changed = threading.Event()
+        self._redraw_requested = False
         self._stopped = threading.Event()
         self._write_lock = threading.Lock()
         self._line_shown = False
         self._filters: list[tuple[logging.Handler, logging.Filter]] = []
-        self.tracker = ProgressTracker(on_change=self._changed.set)
+        self.tracker = ProgressTracker()
         self._thread = threading.Thread(target=self._loop, name="luigi-progress", daemon=True)
 
     def start(self) -> ProgressDisplay:
@@ -185,7 +196,6 @@ class ProgressDisplay:
         """Stop the thread; on a terminal leave the final line on screen."""
         global _active_display
         self._stopped.set()
-        self._changed.set()
         self._thread.join()
         if _active_display is self:
             _active_display = None
@@ -206,7 +216,7 @@ class ProgressDisplay:
             if self._line_shown:
                 self._write(_CLEAR_LINE)
                 self._line_shown = False
-        self._changed.set()  # redraw after the log line
+        self._redraw_requested = True  # redraw after the log line
 
     def _write(self, text: str) -> None:
         try:
@@ -228,14 +238,16 @@ class ProgressDisplay:
             self._log_loop()
 
     def _redraw_loop(self) -> None:
+        """Poll the tracker's change counter: redraw when it moved, after a log line, or once a second."""
         min_gap = 1.0 / MAX_REDRAWS_PER_SECOND
-        while not self._stopped.is_set():
-            self._changed.wait(timeout=1.0)  # at least once a second so the clock moves
-            if self._stopped.is_set():
-                return
-            self._changed.clear()
-            self._draw()
-            self._stopped.wait(min_gap)
+        seen_changes = -1
+        last_draw = self._clock()
+        while not self._stopped.wait(min_gap):
+            changes = self.tracker.changes
+            now = self._clock()
+            if changes != seen_changes or self._redraw_requested or now - last_draw >= 1.0:
+                seen_changes, self._redraw_requested, last_draw = changes, False, now
+                self._draw()
 
     def _log_loop(self) -> None:
         while not self._stopped.wait(self.log_interval):
