@@ -357,7 +357,7 @@ class Scheduler:
             if not running_elsewhere or new_deps:
                 if status != task.status or status == PENDING:
                     self._update_task_history(task, status)
-                state.set_status(task, PENDING if status == SUSPENDED else status, self._config)
+                state.set_status(task, PENDING if status == SUSPENDED else status, self._config, now)
 
             if status == FAILED and self._config.batch_emails:
                 self._batch_failure_email(task, worker_id, family, expl, owners)
@@ -640,7 +640,7 @@ class Scheduler:
         if len(chosen.batched_tasks) > 1:
             self._dispatch_batch(chosen, worker_id, reply)
         elif chosen.best_task is not None:
-            self._dispatch_task(chosen.best_task, worker_id, host, reply)
+            self._dispatch_task(chosen.best_task, worker_id, host, reply, now)
         else:
             reply["task_id"] = None
         return reply
@@ -660,15 +660,15 @@ class Scheduler:
         reply["batch_id"] = batch_id
         reply["batch_task_ids"] = [task.id for task in chosen.batched_tasks]
 
-    def _dispatch_task(self, task: Task, worker_id: str, host: str | None, reply: dict) -> None:
+    def _dispatch_task(self, task: Task, worker_id: str, host: str | None, reply: dict, now: float) -> None:
         self.update_metrics_task_started(task)
         state = self._state
         state.defer_refresh(task)
         try:
-            state.set_status(task, RUNNING, self._config)
+            state.set_status(task, RUNNING, self._config, now)
             task.worker_running = worker_id
             task.resources_running = task.resources.copy()
-            task.time_running = self._now()
+            task.time_running = now
         finally:
             state.end_deferred_refresh(task)
         self._update_task_history(task, RUNNING, host=host)

@@ -247,8 +247,11 @@ class SimpleTaskState:
         task.time_running = self.now()
         self.touch_task(task)
 
-    def set_status(self, task: Task, new_status: str, config: Any = None) -> None:
-        """Luigi's transition rules (spec §11.1), plus index/deadline bookkeeping."""
+    def set_status(self, task: Task, new_status: str, config: Any = None, now: float | None = None) -> None:
+        """Luigi's transition rules (spec §11.1), plus index/deadline bookkeeping.
+
+        ``now``: the time the caller already read for this request (saves a clock read per report).
+        """
         if new_status == task.status and new_status in _NO_OP_REPEATS:
             return  # repeating these statuses changes nothing under the rules below
         if new_status == FAILED:
@@ -267,7 +270,8 @@ class SimpleTaskState:
                 member.batch_id = None
                 self.touch_task(member)
             task.batch_id = None
-        now = self.now()
+        if now is None:
+            now = self.now()
         if new_status == FAILED and task.status != DISABLED:
             task.add_failure(now)
             if task.has_excessive_failures(now):
