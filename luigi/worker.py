@@ -801,23 +801,19 @@ class Worker:
         notifications.send_error_email(formatted_subject, message, task.owner_email)
 
     def _email_complete_error(self, task: Task, formatted_traceback: str) -> None:
-        self._announce_scheduling_failure(task, formatted_traceback)
-        if self._config.send_failure_email:
-            self._email_error(
-                task,
-                formatted_traceback,
-                subject="Luigi: {task} failed scheduling. Host: {host}",
-                headline="Will not run {task} or any dependencies due to error in complete() method",
-            )
+        self._email_scheduling_failure(task, formatted_traceback, "complete()")
 
     def _email_dependency_error(self, task: Task, formatted_traceback: str) -> None:
+        self._email_scheduling_failure(task, formatted_traceback, "deps()")
+
+    def _email_scheduling_failure(self, task: Task, formatted_traceback: str, method: str) -> None:
         self._announce_scheduling_failure(task, formatted_traceback)
         if self._config.send_failure_email:
             self._email_error(
                 task,
                 formatted_traceback,
                 subject="Luigi: {task} failed scheduling. Host: {host}",
-                headline="Will not run {task} or any dependencies due to error in deps() method",
+                headline="Will not run {task} or any dependencies due to error in " + method + " method",
             )
 
     def _email_unexpected_error(self, task: Task, formatted_traceback: str) -> None:
