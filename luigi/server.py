@@ -344,23 +344,28 @@ class RPCHandler(_JsonErrorMixin, tornado.web.RequestHandler):
 
     post = get
 
-    def _handle_cors_preflight(self) -> None:
+    def _allow_origin(self) -> str | None:
+        """Set ``Access-Control-Allow-Origin`` when ``[cors]`` admits the request's origin.
+
+        Returns the value set (``"null"``, ``"*"`` or the origin itself), or None when not admitted.
+        """
         config = self._cors()
         origin = self.request.headers.get("Origin")
         if not origin:
-            return
+            return None
         if origin == "null":
-            if config.allow_null_origin:
-                self.set_header("Access-Control-Allow-Origin", "null")
-                self._set_other_cors_headers()
+            allowed = "null" if config.allow_null_origin else None
         elif config.allow_any_origin:
-            self.set_header("Access-Control-Allow-Origin", "*")
-            self._set_other_cors_headers()
-        elif origin in config.allowed_origins:
-            self.set_header("Access-Control-Allow-Origin", origin)
-            self._set_other_cors_headers()
+            allowed = "*"
+        else:
+            allowed = origin if origin in config.allowed_origins else None
+        if allowed is not None:
+            self.set_header("Access-Control-Allow-Origin", allowed)
+        return allowed
 
-    def _set_other_cors_headers(self) -> None:
+    def _handle_cors_preflight(self) -> None:
+        if self._allow_origin() is None:
+            return
         config = self._cors()
         self.set_header("Access-Control-Max-Age", str(config.max_age))
         self.set_header("Access-Control-Allow-Methods", config.allowed_methods)
@@ -371,17 +376,8 @@ class RPCHandler(_JsonErrorMixin, tornado.web.RequestHandler):
             self.set_header("Access-Control-Expose-Headers", config.exposed_headers)
 
     def _handle_cors(self) -> None:
-        config = self._cors()
-        origin = self.request.headers.get("Origin")
-        if not origin:
-            return
-        if origin == "null":
-            if config.allow_null_origin:
-                self.set_header("Access-Control-Allow-Origin", "null")
-        elif config.allow_any_origin:
-            self.set_header("Access-Control-Allow-Origin", "*")
-        elif origin in config.allowed_origins:
-            self.set_header("Access-Control-Allow-Origin", origin)
+        allowed = self._allow_origin()
+        if allowed is not None and allowed not in ("null", "*"):
             self.add_header("Vary", "Origin")
 
 
