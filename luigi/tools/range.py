@@ -215,6 +215,19 @@ class _FixedStepGrid:
         return count, position
 
 
+class _DatetimeParameterGrid(_FixedStepGrid):
+    """Grids whose task parameter is itself a datetime (hourly, by-minutes): the mapping is identity."""
+
+    def datetime_to_parameter(self, dt: datetime) -> datetime:
+        return dt
+
+    def parameter_to_datetime(self, p: datetime) -> datetime:
+        return p
+
+    def datetime_to_parameters(self, dt: datetime) -> dict:
+        return self._task_parameters(dt)
+
+
 class RangeDailyBase(_FixedStepGrid, RangeBase):
     """Daily range over a task with a ``DateParameter``; checks instances one by one."""
 
@@ -249,22 +262,13 @@ class RangeDailyBase(_FixedStepGrid, RangeBase):
         return timedelta(days=1)
 
 
-class RangeHourlyBase(_FixedStepGrid, RangeBase):
+class RangeHourlyBase(_DatetimeParameterGrid, RangeBase):
     """Hourly range over a task with a ``DateHourParameter``; checks instances one by one."""
 
     start = luigi.DateHourParameter(default=None, description="beginning datehour, inclusive. Default: None - work backward forever (requires reverse=True)")
     stop = luigi.DateHourParameter(default=None, description="ending datehour, exclusive. Default: None - work forward forever")
     hours_back = luigi.IntParameter(default=100 * 24, description="extent to which contiguousness is to be assured into past, in hours from current time. Prevents infinite loop when start is none. If the dataset has limited retention (i.e. old outputs get removed), this should be set shorter to that, too, to prevent the oldest outputs flapping. Increase freely if you intend to process old dates - worker's memory is the limit")
     hours_forward = luigi.IntParameter(default=0, description="extent to which contiguousness is to be assured into future, in hours from current time. Prevents infinite loop when stop is none")
-
-    def datetime_to_parameter(self, dt: datetime) -> datetime:
-        return dt
-
-    def parameter_to_datetime(self, p: datetime) -> datetime:
-        return p
-
-    def datetime_to_parameters(self, dt: datetime) -> dict:
-        return self._task_parameters(dt)
 
     def parameters_to_datetime(self, p: dict) -> datetime:
         return p[self._param_name]
@@ -285,7 +289,7 @@ class RangeHourlyBase(_FixedStepGrid, RangeBase):
         return luigi.DateHourParameter().serialize(dt)
 
 
-class RangeByMinutesBase(_FixedStepGrid, RangeBase):
+class RangeByMinutesBase(_DatetimeParameterGrid, RangeBase):
     """Range over a task with a ``DateMinuteParameter``, one instance every ``minutes_interval``."""
 
     start = luigi.DateMinuteParameter(default=None, description="beginning date-hour-minute, inclusive. Default: None - work backward forever (requires reverse=True)")
@@ -293,15 +297,6 @@ class RangeByMinutesBase(_FixedStepGrid, RangeBase):
     minutes_back = luigi.IntParameter(default=60 * 24, description="extent to which contiguousness is to be assured into past, in minutes from current time. Prevents infinite loop when start is none. If the dataset has limited retention (i.e. old outputs get removed), this should be set shorter to that, too, to prevent the oldest outputs flapping. Increase freely if you intend to process old dates - worker's memory is the limit")
     minutes_forward = luigi.IntParameter(default=0, description="extent to which contiguousness is to be assured into future, in minutes from current time. Prevents infinite loop when stop is none")
     minutes_interval = luigi.IntParameter(default=1, description="separation between events in minutes. It must evenly divide 60")
-
-    def datetime_to_parameter(self, dt: datetime) -> datetime:
-        return dt
-
-    def parameter_to_datetime(self, p: datetime) -> datetime:
-        return p
-
-    def datetime_to_parameters(self, dt: datetime) -> dict:
-        return self._task_parameters(dt)
 
     def parameters_to_datetime(self, p: dict) -> datetime:
         dt = p[self._param_name]
