@@ -21,7 +21,7 @@ import logging
 import time  # noqa: F401  (patch point: luigi.scheduler.time)
 import uuid
 from collections import defaultdict
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from luigi import configuration, notifications, parameter  # noqa: F401  (module attributes used as patch points)
 from luigi import task_history as history
@@ -168,8 +168,9 @@ class Scheduler:
         else:
             self._task_history = history.NopHistory()
         self._resources = resources or configuration.get_config().getintdict("resources")
-        self._make_task = functools.partial(Task, retry_policy=self._config._get_retry_policy())
+        self._default_retry_policy = self._config._get_retry_policy()
         self._retry_policies: dict[tuple, RetryPolicy] = {}
+        self._last_retry_policy: tuple | None = None  # (reported dict, config values, its copy, policy)
         self._worker_requests: dict = {}
         self._paused = False
         if self._config.batch_emails:
@@ -200,12 +201,10 @@ class Scheduler:
 
         O(workers + running + k log n) for the k tasks whose deadline passed.
         """
-        logger.debug("Starting pruning of task graph")
         now = self._now()
         pruning.prune_workers(self._state, self._config, now)
         pruning.prune_tasks(self._state, self._config, now)
         self._prune_emails()
-        logger.debug("Done pruning task graph")
 
     def _prune_workers(self) -> None:
         pruning.prune_workers(self._state, self._config)
@@ -219,17 +218,18 @@ class Scheduler:
 
     def _update_worker(self, worker_id: str, worker_reference: Any = None, get_work: bool = False,
                        now: float | None = None) -> Worker:
-        worker = self._state.get_worker(worker_id)
+        state = self._state
+        worker = state._active_workers.get(worker_id) or state.get_worker(worker_id)
         worker.update(worker_reference, get_work=get_work, now=self._now() if now is None else now)
-        self._state.touch_worker(worker)
+        state._dirty_workers.add(worker_id)
         return worker
 
     def _update_priority(self, task: Task, prio: Any, worker: str) -> None:
         """Raise ``task`` and its known transitive deps to at least ``prio``. O(raised tasks + their deps)."""
         tasks = self._state._tasks
-        stack = [(task, prio)]
-        while stack:
-            current, wanted = stack.pop()
+        stack: list = []
+        current, wanted = task, prio
+        while True:
             existing = current.priority if isinstance(current.priority, (int, float)) else 0
             new_priority = max(wanted, existing)
             if new_priority != current.priority:
@@ -239,6 +239,9 @@ class Scheduler:
                 dep = tasks.get(dep_id)
                 if dep is not None and new_priority > dep.priority:
                     stack.append((dep, new_priority))
+            if not stack:
+                return
+            current, wanted = stack.pop()
 
     def _generate_retry_policy(self, task_retry_policy_dict: dict | None) -> RetryPolicy:
         """Config defaults overlaid with the task's non-None values.
@@ -248,6 +251,10 @@ class Scheduler:
         """
         config = self._config
         values = (config.retry_count, config.disable_hard_timeout, config.disable_window)
+        last = self._last_retry_policy
+        if last is not None and last[0] is task_retry_policy_dict and last[1] == values \
+                and last[2] == task_retry_policy_dict:
+            return last[3]  # workers send one shared dict per policy: skip rebuilding the cache key
         try:
             key = (values, tuple(task_retry_policy_dict.items())) if task_retry_policy_dict else values
             policy = self._retry_policies.get(key)
@@ -261,6 +268,8 @@ class Scheduler:
                 if len(self._retry_policies) > 1024:
                     self._retry_policies.clear()
                 self._retry_policies[key] = policy
+        if key is not None and task_retry_policy_dict:
+            self._last_retry_policy = (task_retry_policy_dict, values, dict(task_retry_policy_dict), policy)
         return policy
 
     @rpc_method()
@@ -310,17 +319,16 @@ class Scheduler:
         now = self._now()
         worker = self._update_worker(worker_id, now=now)
         resources = resources.copy() if resources else _NO_PARAMS  # never mutated in place
-        retry_policy = self._generate_retry_policy(retry_policy_dict or {})
+        retry_policy = self._generate_retry_policy(retry_policy_dict or _NO_PARAMS)
 
         task = state._tasks.get(task_id)
         if task is None:
-            if not worker.enabled:
+            if worker.disabled:
                 return
-            task = self._make_task(task_id=task_id, status=PENDING, deps=deps, resources=resources, priority=priority,
-                                   family=family, module=module, params=params or _NO_PARAMS,
-                                   param_visibilities=param_visibilities or _NO_PARAMS, now=now)
+            task = self._new_task(task_id, PENDING, deps, priority, now, resources, family, module,
+                                  params or _NO_PARAMS, param_visibilities or _NO_PARAMS)
             state.add_task_record(task)
-        elif task.status != RUNNING and not worker.enabled:
+        elif task.status != RUNNING and worker.disabled:
             return
 
         if status == PENDING and task.status == DONE and now - task.updated < self._config.stable_done_cooldown_secs:
@@ -343,7 +351,8 @@ class Scheduler:
                 task.accepts_messages = accepts_messages
             if tracking_url is not None or task.status != RUNNING:
                 task.tracking_url = tracking_url
-                self._copy_to_batch(task, "tracking_url", tracking_url)
+                if task.batch_id is not None:
+                    self._copy_to_batch(task, "tracking_url", tracking_url)
             if batchable is not None:
                 task.batchable = batchable
             if task.remove is not None:
@@ -355,7 +364,7 @@ class Scheduler:
             running_elsewhere = task.status in (RUNNING, BATCH_RUNNING) and (
                 status not in (DONE, FAILED, RUNNING) or task.worker_running != worker_id)
             if not running_elsewhere or new_deps:
-                if status != task.status or status == PENDING:
+                if (status != task.status or status == PENDING) and type(self._task_history) is not history.NopHistory:
                     self._update_task_history(task, status)
                 state.set_status(task, PENDING if status == SUSPENDED else status, self._config, now)
 
@@ -371,17 +380,25 @@ class Scheduler:
                 task.deps.update(new_deps)
             task.resources = resources
 
-            if worker.enabled and not assistant:
+            if not worker.disabled and not assistant:
                 task.stakeholders.add(worker_id)
-                self._add_dep_stakeholders(task, worker_id, priority)
+                if task.deps:
+                    self._add_dep_stakeholders(task, worker_id, priority, deps if deps and not new_deps else task.deps)
             self._update_priority(task, priority, worker_id)
             task.retry_policy = retry_policy
-            if runnable and status != FAILED and worker.enabled:
+            if runnable and status != FAILED and not worker.disabled:
                 task.workers.add(worker_id)
                 worker.tasks.add(task)
                 task.runnable = True
         finally:
             state.end_deferred_refresh(task, deps_changed)
+
+    def _new_task(self, task_id: str, status: str, deps: Any, priority: Any, now: float, resources: dict = _NO_PARAMS,
+                  family: str = "", module: str | None = None, params: dict = _NO_PARAMS,
+                  param_visibilities: dict = _NO_PARAMS) -> Task:
+        """A new record with the configured default retry policy (positional: one per dependency)."""
+        return Task(task_id, status, deps, resources, priority, family, module, params, param_visibilities,
+                    False, None, None, None, self._default_retry_policy, now=now)
 
     @staticmethod
     def _fill_in_details(task: Task, family: str, module: str | None, params: dict | None,
@@ -404,22 +421,24 @@ class Scheduler:
             setattr(member, attribute, value)
             self._state.touch_task(member)
 
-    def _add_dep_stakeholders(self, task: Task, worker_id: str, priority: Any) -> None:
-        """Make ``worker_id`` a stakeholder of every dep, creating UNKNOWN placeholders as needed.
+    def _add_dep_stakeholders(self, task: Task, worker_id: str, priority: Any, dep_ids: Iterable[str]) -> None:
+        """Make ``worker_id`` a stakeholder of every dep in ``dep_ids`` (``task.deps``, in the order
+        the worker listed them when it did), creating UNKNOWN placeholders as needed.
 
-        Existing records are only touched when the worker is new to them (no throw-away
-        placeholder per call, unlike Luigi), and a pending removal is cancelled because the
-        dependency is referenced again.
+        Placeholders are created in the worker's order, so equal-priority dependencies run in the
+        order ``requires()`` returned them (Luigi walks its dependency set: an order that changes
+        with the string hash seed from run to run). That order also lets the per-worker ready
+        queues take them in O(1). Existing records are only touched when the worker is new to
+        them (no throw-away placeholder per call, unlike Luigi), and a pending removal is
+        cancelled because the dependency is referenced again.
         """
         tasks = self._state._tasks
-        for dep_id in task.deps:
+        for dep_id in dep_ids:
             dep = tasks.get(dep_id)
             if dep is None:
                 # Each placeholder reads the clock, as in Luigi: equal-priority deps are then handed
                 # out in creation order (earliest ``time`` first).
-                dep = tasks[dep_id] = self._make_task(task_id=dep_id, status=UNKNOWN, deps=None, priority=priority,
-                                                      resources=_NO_PARAMS, params=_NO_PARAMS,
-                                                      param_visibilities=_NO_PARAMS, now=self._now())
+                dep = tasks[dep_id] = self._new_task(dep_id, UNKNOWN, None, priority, self._now())
             elif worker_id in dep.stakeholders:
                 continue
             dep.stakeholders.add(worker_id)
@@ -589,19 +608,21 @@ class Scheduler:
         O(running tasks of the worker), plus O(tasks blocked by DISABLED tasks) when any task is
         DISABLED (Luigi walks the upstream graph of every pending task).
         """
+        return self._count_pending(self._state.get_worker(worker))
+
+    def _count_pending(self, record: Worker) -> dict:
         state = self._state
-        record = state.get_worker(worker)
         running_tasks = []
         for task in record.get_tasks(state, RUNNING):
             other = state._active_workers.get(task.worker_running)
             info = other.info if other is not None else {}
             running_tasks.append({"task_id": task.id, "worker": str(task.worker_running), **info})
-        pending, unique, last = state._index.pending_counts(worker)
+        pending, unique, last = state._index.pending_counts(record.id)
         return {
             "n_pending_tasks": pending,
             "n_unique_pending": unique,
             "n_pending_last_scheduled": last,
-            "worker_state": record.state,
+            "worker_state": WORKER_STATE_DISABLED if record.disabled else WORKER_STATE_ACTIVE,
             "running_tasks": running_tasks,
         }
 
@@ -619,7 +640,7 @@ class Scheduler:
         worker_id = worker
         now = self._now()
         record = self._update_worker(worker_id, worker_reference={"host": host}, get_work=True, now=now)
-        if not record.enabled:
+        if record.disabled:
             return {"n_pending_tasks": 0, "running_tasks": [], "task_id": None, "n_unique_pending": 0,
                     "worker_state": record.state}
         if assistant:
@@ -636,7 +657,7 @@ class Scheduler:
         else:
             chosen = selection.select(self, record, assistant)
 
-        reply = self.count_pending(worker_id)
+        reply = self._count_pending(record)
         if len(chosen.batched_tasks) > 1:
             self._dispatch_batch(chosen, worker_id, reply)
         elif chosen.best_task is not None:
@@ -661,8 +682,8 @@ class Scheduler:
         reply["batch_task_ids"] = [task.id for task in chosen.batched_tasks]
 
     def _dispatch_task(self, task: Task, worker_id: str, host: str | None, reply: dict, now: float) -> None:
-        self.update_metrics_task_started(task)
         state = self._state
+        state._metrics_collector.handle_task_started(task)
         state.defer_refresh(task)
         try:
             state.set_status(task, RUNNING, self._config, now)
@@ -671,7 +692,8 @@ class Scheduler:
             task.time_running = now
         finally:
             state.end_deferred_refresh(task)
-        self._update_task_history(task, RUNNING, host=host)
+        if type(self._task_history) is not history.NopHistory:
+            self._update_task_history(task, RUNNING, host=host)
         reply["task_id"] = task.id
         reply["task_family"] = task.family
         reply["task_module"] = getattr(task, "module", None)

@@ -9,7 +9,7 @@ changed deps + dependents whose readiness flips). Everything else reads the inde
 * ``status_tasks``: status -> {id: Task} in Luigi's order (a status change moves the id to the end);
 * reverse dependencies and a per-task count of deps that are not DONE ("ready" = PENDING with 0);
 * per worker (``WorkerSlot``): tasks it offered to run by status, counters for count_pending and
-  worker_list, the number of its PENDING tasks needing resources, a heap of its ready tasks, the
+  worker_list, the number of its PENDING tasks needing resources, a ``ReadyQueue`` of its ready tasks, the
   tasks it is running (``worker_running``) and the tasks it is a stakeholder of;
 * a global heap of ready + RUNNING tasks and per-family heaps of ready tasks, ordered by
   ``(-priority, time, running?, seq)``; heaps use lazy deletion (an entry is valid only while its
@@ -27,6 +27,7 @@ from collections import defaultdict
 from typing import Any, Iterable, Iterator
 
 from luigi._scheduler.constants import BATCH_RUNNING, DISABLED, DONE, FAILED, PENDING, RUNNING
+from luigi._scheduler.readyqueue import ReadyQueue
 from luigi._scheduler.records import OrderedSet
 
 _INTERN_LIMIT = 4096  # distinct worker/stakeholder tuples shared between snapshots
@@ -39,7 +40,7 @@ class _Snap:
     tasks share the same one or two worker ids), which costs far less than a frozenset per task.
     """
 
-    __slots__ = ("status", "seq", "deps", "gkey", "ready", "workers", "newest", "stake", "has_res", "sig",
+    __slots__ = ("status", "seq", "deps", "gkey", "ready", "workers", "stake", "has_res", "sig",
                  "family", "worker_running", "batch_id")
 
     def __init__(self) -> None:
@@ -49,7 +50,6 @@ class _Snap:
         self.gkey = None
         self.ready = False
         self.workers = ()
-        self.newest = None
         self.stake = ()
         self.has_res = False
         self.sig = ()
@@ -61,14 +61,14 @@ class _Snap:
 class WorkerSlot:
     """Per-worker view of the tasks that list the worker in ``workers``/``stakeholders``."""
 
-    __slots__ = ("by_status", "unique", "last", "res_pending", "heap", "running", "batch_running", "stakes")
+    __slots__ = ("by_status", "unique", "last", "res_pending", "ready", "running", "batch_running", "stakes")
 
     def __init__(self) -> None:
         self.by_status: dict[str, dict] = defaultdict(dict)
         self.unique: dict[str, int] = defaultdict(int)
         self.last: dict[str, int] = defaultdict(int)
         self.res_pending = 0
-        self.heap: list = []
+        self.ready = ReadyQueue()
         self.running: dict = {}
         self.batch_running: dict = {}
         self.stakes: set = set()
@@ -181,21 +181,24 @@ class StateIndex:
         dependencies changes status, and comparing its whole dependency set there would make a
         build quadratic. O(|workers| + |stakeholders| + dependents whose readiness flips), plus
         O(|deps|) when ``deps_changed``.
+
+        This runs about four times per task in a build (placeholder, PENDING, RUNNING, DONE), so
+        it is written for a low constant: no tuple is built when the worker list is unchanged and
+        the per-worker contributions are only redone when status, workers or resources moved.
         """
         tid = task.id
         snap = self.snaps.get(tid)
-        if snap is None:
+        fresh = snap is None
+        if fresh:
             snap = self.snaps[tid] = _Snap()
-            fresh = True
-        else:
-            fresh = False
         old_status = snap.status
         status = task.status
         status_changed = status != old_status
         if status_changed:
+            status_tasks = self.status_tasks
             if not fresh:
-                self.status_tasks[old_status].pop(tid, None)
-            self.status_tasks[status][tid] = task
+                status_tasks[old_status].pop(tid, None)
+            status_tasks[status][tid] = task
             self._seq += 1
             self.version += 1
         if fresh or deps_changed:
@@ -209,20 +212,18 @@ class StateIndex:
             flipped = [dependent for dependent in self.dependents(tid) if self._bump_unready(dependent, delta)]
 
         workers = task.workers
+        items = workers._items if type(workers) is OrderedSet else workers
         old_workers = snap.workers
-        new_workers = tuple(workers._items if type(workers) is OrderedSet else workers)
-        if new_workers == old_workers:
-            new_workers = old_workers
+        count = len(items)
+        if count == len(old_workers) and (count == 0 or (count == 1 and old_workers[0] in items)
+                                          or tuple(items) == old_workers):
+            workers_changed = False
         else:
-            new_workers = self._intern(new_workers)
-        newest = new_workers[-1] if new_workers else None
+            workers_changed = True
         has_res = bool(task.resources)
-        if status_changed or new_workers is not old_workers or newest != snap.newest or has_res != snap.has_res:
-            if not fresh:
-                self._contribute(tid, task, snap, -1)
-        else:
-            old_workers = None  # marker: worker contributions unchanged
-
+        contributions_changed = status_changed or workers_changed or has_res != snap.has_res
+        if contributions_changed and old_workers:
+            self._contribute(tid, task, snap, -1)
         worker_running = task.worker_running
         batch_id = task.batch_id
         running_changed = status_changed or worker_running != snap.worker_running or batch_id != snap.batch_id
@@ -233,8 +234,10 @@ class StateIndex:
         old_key = snap.gkey
         old_family = snap.family
         old_sig = snap.sig
-        resources = task.resources
-        snap.sig = self._intern(tuple(sorted(resources.items()))) if resources else ()
+        if has_res:
+            snap.sig = self._intern(tuple(sorted(task.resources.items())))
+        elif old_sig:
+            snap.sig = ()
         ready = status == PENDING and self.unready.get(tid, 0) <= 0
         if status_changed:
             snap.seq = self._seq
@@ -243,19 +246,21 @@ class StateIndex:
             if not isinstance(priority, (int, float)):
                 priority = 0
             key = (-priority, task.time, 0 if ready else 1, snap.seq)
+            if key == old_key:
+                key = old_key
         else:
             key = None
         snap.status = status
         snap.ready = ready
         snap.gkey = key
         snap.family = task.family
-        snap.newest = newest
         snap.has_res = has_res
-        snap.worker_running = worker_running
-        snap.batch_id = batch_id
-        prev_workers = snap.workers
-        snap.workers = new_workers
-        if old_workers is not None:
+        if workers_changed:
+            snap.workers = self._intern(tuple(items))
+        if running_changed:
+            snap.worker_running = worker_running
+            snap.batch_id = batch_id
+        if contributions_changed and snap.workers:
             self._contribute(tid, task, snap, 1)
         if running_changed:
             self._running_contribution(tid, task, snap, remove=False)
@@ -271,8 +276,8 @@ class StateIndex:
 
         if was_ready != ready:
             self.n_ready += 1 if ready else -1
-        if key is not None:
-            self._push(tid, key, ready, old_key, was_ready, old_family, old_sig, prev_workers, snap)
+        if ready:
+            self._push(tid, key, old_key, was_ready, old_family, old_sig, old_workers, snap)
         for dependent in flipped:
             if dependent != tid:
                 other = self.tasks.get(dependent)
@@ -313,44 +318,51 @@ class StateIndex:
         snap.stake = self._intern(tuple(sorted(stake)))
 
     def _contribute(self, tid: str, task: Any, snap: _Snap, sign: int) -> None:
+        """Add (+1) or remove (-1) ``task`` in the per-worker tables of every worker in ``snap.workers``.
+
+        The unique/last-scheduled counters are only kept for PENDING and FAILED, the statuses
+        ``count_pending`` and ``worker_list`` read them for.
+        """
         workers = snap.workers
-        if not workers:
-            return
         status = snap.status
+        counted = status == PENDING or status == FAILED
         single = len(workers) == 1
-        newest = snap.newest
+        newest = workers[-1]
         resource_pending = status == PENDING and snap.has_res
+        slots = self.workers
         for worker_id in workers:
-            slot = self.slot(worker_id)
+            slot = slots.get(worker_id)
+            if slot is None:
+                slot = slots[worker_id] = WorkerSlot()
             if sign > 0:
                 slot.by_status[status][tid] = task
             else:
                 slot.by_status[status].pop(tid, None)
-            if single:
-                slot.unique[status] += sign
-            if newest == worker_id:
-                slot.last[status] += sign
+            if counted:
+                if single:
+                    slot.unique[status] += sign
+                if newest == worker_id:
+                    slot.last[status] += sign
             if resource_pending:
                 slot.res_pending += sign
 
-    def _push(self, tid: str, key: tuple, ready: bool, old_key: tuple | None, was_ready: bool,
+    def _push(self, tid: str, key: tuple, old_key: tuple | None, was_ready: bool,
               old_family: str | None, old_sig: tuple, old_workers: tuple, snap: _Snap) -> None:
-        """Push heap entries that are not already present with the same key."""
-        if not ready:
-            return
-        was_ready_same = old_key == key and was_ready
+        """Push heap entries of a ready task that are not already present with the same key."""
+        was_ready_same = was_ready and old_key == key
         if self.sig_heaps is not None and not (was_ready_same and old_sig == snap.sig):
             heap = self.sig_heaps.get(snap.sig)
             if heap is None:
                 heap = self.sig_heaps[snap.sig] = []
             heapq.heappush(heap, (key, tid))
-        family_heap = self.family_heaps.get(snap.family)
-        if family_heap is not None and not (was_ready_same and old_family == snap.family):
-            heapq.heappush(family_heap, (key, tid))
+        if self.family_heaps:
+            family_heap = self.family_heaps.get(snap.family)
+            if family_heap is not None and not (was_ready_same and old_family == snap.family):
+                heapq.heappush(family_heap, (key, tid))
         entry = (key, tid)
         for worker_id in snap.workers:
             if not (was_ready_same and worker_id in old_workers):
-                heapq.heappush(self.slot(worker_id).heap, entry)
+                self.slot(worker_id).ready.push(entry)
 
     def _running_contribution(self, tid: str, task: Any, snap: _Snap, remove: bool) -> None:
         if snap.status == RUNNING:
@@ -379,7 +391,8 @@ class StateIndex:
         if old is None:
             return
         self.status_tasks[old.status].pop(tid, None)
-        self._contribute(tid, task, old, -1)
+        if old.workers:
+            self._contribute(tid, task, old, -1)
         self._running_contribution(tid, task, old, remove=True)
         for worker_id in old.stake:
             slot = self.workers.get(worker_id)
@@ -452,19 +465,22 @@ class StateIndex:
         return snap is not None and snap.ready and snap.gkey == entry[0]
 
     def top_ready_for_worker(self, worker_id: str) -> Any:
-        """Highest-ranked ready task the worker offered to run, or None. Amortised O(log n)."""
+        """Highest-ranked ready task the worker offered to run, or None. Amortised O(1) for
+        tasks that became ready in rank order, O(log n) otherwise (see ``ReadyQueue``)."""
         slot = self.workers.get(worker_id)
         if slot is None:
             return None
-        heap = slot.heap
+        queue = slot.ready
+        if len(queue) > 2 * self.n_ready + 1024:
+            self.compact_ready_queue(worker_id)
         snaps = self.snaps
-        while heap:
-            key, tid = heap[0]
-            snap = snaps.get(tid)
-            if snap is not None and snap.ready and snap.gkey == key and worker_id in snap.workers:
-                return self.tasks[tid]
-            heapq.heappop(heap)
-        return None
+
+        def valid(entry: tuple) -> bool:
+            snap = snaps.get(entry[1])
+            return snap is not None and snap.ready and snap.gkey == entry[0] and worker_id in snap.workers
+
+        entry = queue.peek(valid)
+        return None if entry is None else self.tasks[entry[1]]
 
     def iterate(self, heap: list, valid: Any) -> Iterator[Any]:
         """Yield tasks of ``heap`` in key order without losing them.
@@ -493,13 +509,12 @@ class StateIndex:
             heap[:] = [entry for entry in heap if valid(entry)]
             heapq.heapify(heap)
 
-    def compact_worker_heap(self, worker_id: str) -> None:
+    def compact_ready_queue(self, worker_id: str) -> None:
         slot = self.workers.get(worker_id)
-        if slot is not None and len(slot.heap) > 2 * self.n_ready + 1024:
+        if slot is not None and len(slot.ready) > 2 * self.n_ready + 1024:
             snaps = self.snaps
-            slot.heap[:] = [e for e in slot.heap if (s := snaps.get(e[1])) is not None and s.ready
-                            and s.gkey == e[0] and worker_id in s.workers]
-            heapq.heapify(slot.heap)
+            slot.ready.compact(lambda e: (s := snaps.get(e[1])) is not None and s.ready
+                               and s.gkey == e[0] and worker_id in s.workers)
 
     # ------------------------------------------------------------------ derived views
     def upstream_disabled(self) -> set:
@@ -539,5 +554,5 @@ class StateIndex:
                 if worker_id in snap.workers:
                     pending -= 1
                     unique -= len(snap.workers) == 1
-                    last -= snap.newest == worker_id
+                    last -= snap.workers[-1] == worker_id
         return pending, unique, last

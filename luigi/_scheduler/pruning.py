@@ -18,21 +18,30 @@ logger = logging.getLogger("luigi.scheduler")
 def prune_workers(state: SimpleTaskState, config: Any, now: float | None = None) -> None:
     """Remove workers silent for longer than ``worker_disconnect_delay``."""
     now = state.now() if now is None else now
-    expired = [worker for worker in list(state._active_workers.values()) if worker.prune(config, now)]
+    delay = config.worker_disconnect_delay
+    expired = [worker for worker in state._active_workers.values() if worker.last_active + delay < now]
     for worker in expired:
         logger.info("Worker %s timed out (no contact for >=%ss)", worker, config.worker_disconnect_delay)
     if expired:
         state.inactivate_workers(worker.id for worker in expired)
 
 
+def _fail_dead_workers_tasks(state: SimpleTaskState, config: Any) -> None:
+    """RUNNING/BATCH_RUNNING tasks of workers that are no longer their stakeholders become FAILED."""
+    running = list(state.get_active_tasks_by_status(RUNNING, BATCH_RUNNING))
+    suspects = [task for task in running if task.worker_running and task.worker_running not in task.stakeholders]
+    if suspects:
+        assistant_ids = {worker.id for worker in state.get_assistants()}
+        for task in suspects:
+            state.fail_dead_worker_task(task, config, assistant_ids)
+
+
 def prune_tasks(state: SimpleTaskState, config: Any, now: float | None = None) -> None:
     """Fail dead workers' tasks, schedule removal of orphans, re-enable, retry and remove tasks."""
     now = state.now() if now is None else now
-    running = list(state.get_active_tasks_by_status(RUNNING, BATCH_RUNNING))
-    if running:
-        assistant_ids = {worker.id for worker in state.get_assistants()}
-        for task in running:
-            state.fail_dead_worker_task(task, config, assistant_ids)
+    status_tasks = state._status_tasks
+    if status_tasks[RUNNING] or status_tasks[BATCH_RUNNING]:
+        _fail_dead_workers_tasks(state, config)
 
     index = state._index
     orphans = index.orphans

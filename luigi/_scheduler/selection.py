@@ -87,11 +87,11 @@ def select(scheduler: Any, worker: Any, assistant: bool) -> Selection:
     """Pick the task (and batch) for ``worker``; see the module docstring for the cost."""
     state = scheduler._state
     index = state._index
-    index.compact_worker_heap(worker.id)
     if worker.is_trivial_worker(state):
         best = index.top_ready_for_worker(worker.id)
         return _extend_batch(scheduler, worker.id, best, only_listed=True)
 
+    index.compact_ready_queue(worker.id)
     best = _greedy_walk(scheduler, worker, assistant)
     return _extend_batch(scheduler, worker.id, best, only_listed=False)
 
@@ -162,6 +162,8 @@ def _extend_batch(scheduler: Any, worker_id: str, best: Any, only_listed: bool) 
     if best is None:
         return Selection()
     state = scheduler._state
+    if worker_id not in state._task_batchers:
+        return Selection(best)
     batch_names, max_batch_size = state.get_batcher(worker_id, best.family)
     if not batch_names or not best.is_batchable():
         return Selection(best)

@@ -25,6 +25,10 @@ from luigi._scheduler.records import Task, Worker
 logger = logging.getLogger("luigi.scheduler")
 
 _NO_OP_REPEATS = frozenset((PENDING, DONE, RUNNING, BATCH_RUNNING, UNKNOWN))
+# Transitions between these statuses (of a task outside any batch) involve no failure, disable
+# or batch rule: ``set_status`` takes a short path for them.
+_PLAIN_TARGETS = frozenset((PENDING, RUNNING, DONE))
+_PLAIN_SOURCES = frozenset((PENDING, RUNNING, DONE, UNKNOWN))
 
 
 def _send_disable_email(task: Task, config: Any) -> None:
@@ -252,8 +256,17 @@ class SimpleTaskState:
 
         ``now``: the time the caller already read for this request (saves a clock read per report).
         """
-        if new_status == task.status and new_status in _NO_OP_REPEATS:
+        old_status = task.status
+        if new_status == old_status and new_status in _NO_OP_REPEATS:
             return  # repeating these statuses changes nothing under the rules below
+        if new_status in _PLAIN_TARGETS and old_status in _PLAIN_SOURCES and task.batch_id is None:
+            # The moves of every build (UNKNOWN/PENDING -> RUNNING -> DONE): none of the rules
+            # below applies, only the status, its timestamp and the bookkeeping change.
+            task.status = new_status
+            task.updated = self._clock() if now is None else now
+            self.touch_task(task)
+            self.update_metrics(task, config)
+            return
         if new_status == FAILED:
             assert config is not None
         if new_status == DISABLED and task.status in (RUNNING, BATCH_RUNNING):
