@@ -3,12 +3,13 @@
 Three small parts:
 
 * :func:`render_line` -- pure function from counts to one line of text;
-* :class:`ProgressTracker` -- per-task state machine fed by the worker's own bookkeeping. The worker
-  appends every status it reports to ``_add_task_history`` and every work grant to
-  ``_get_work_response_history``; :func:`start_for_worker` swaps those lists for observed lists, so
-  each worker event costs one dict lookup and two counter updates -- nothing ever scans all tasks.
-  This works for any number of worker processes, because those lists live in the worker's process
-  (task events fired inside child processes would be invisible here);
+* :class:`ProgressTracker` -- the counts, read from the worker's own bookkeeping: the list of statuses
+  it reported (``_add_task_history``), the list of work grants it received
+  (``_get_work_response_history``) and its table of running tasks (``_running_tasks``).  Nothing is
+  hooked into the worker, so it pays nothing per task; the tracker absorbs, in one batch, only what
+  was appended since it was last asked -- nothing ever scans all tasks.  This works for any number of
+  worker processes, because that bookkeeping lives in the worker's process (task events fired inside
+  child processes would be invisible here);
 * :class:`ProgressDisplay` -- a daemon thread that redraws the line in place on a terminal (at most
   ``MAX_REDRAWS_PER_SECOND`` times a second) or, when stdout is not a terminal, logs a plain line on
   ``luigi-interface`` every ``[core] progress_log_interval`` seconds.
@@ -19,11 +20,12 @@ Turned off with ``--no-progress`` or ``[core] progress = false``.
 from __future__ import annotations
 
 import logging
+import operator
 import sys
 import threading
 import time
-from collections import Counter
-from typing import Any, Callable, Mapping, TextIO
+from collections.abc import Mapping
+from typing import Any, Callable, TextIO
 
 logger = logging.getLogger("luigi-interface")
 
@@ -69,75 +71,88 @@ def render_line(counts: Mapping[str, int], elapsed: float, width: int | None = N
 
 
 class ProgressTracker:
-    """Keeps one display bucket per task id and running totals per bucket (O(1) per event).
+    """Tasks per display bucket, kept up to date from the worker's bookkeeping in batches.
 
-    Only the worker's main thread feeds the tracker, so events take no lock and wake nobody: the
-    display thread polls :meth:`counts` and :attr:`changes` at its own cadence. ``on_change`` (if
-    given) is called after every change.
+    Sources, appended to by the worker's main thread and only read here: ``history`` holds
+    ``(task, status, runnable)`` for every status reported to the scheduler, ``grants`` the get-work
+    responses (``{"task_id": ...}``) and ``running`` maps the ids of the tasks running right now.
+    Every reported task is in one bucket (its last report: pending, done, complete or failed); a
+    task that is running is shown as running instead.  :meth:`counts` first absorbs the entries
+    appended since the previous call (one dict update per report, one set insertion per grant) and
+    then looks up the few running tasks, so its cost follows the run's progress, not its size.
     """
 
-    def __init__(self, on_change: Callable[[], None] | None = None) -> None:
-        self._state: dict[str, str] = {}
-        self._counts: Counter = Counter()
-        self._on_change = on_change
-        self.changes = 0  # bumped on every change; lets a poller skip redraws when nothing moved
+    def __init__(self, history: list | None = None, grants: list | None = None, running: Mapping[str, Any] | None = None) -> None:
+        self._history = history if history is not None else []
+        self._grants = grants if grants is not None else []
+        self._running = running if running is not None else {}
+        self._history_read = 0
+        self._grants_read = 0
+        self._bucket_of: dict[str, str] = {}
+        self._totals = dict.fromkeys((PENDING, DONE, COMPLETE, FAILED), 0)
+        self._granted: set = set()  # ids ever handed to this worker: their DONE means "done", not "complete"
+        self._lock = threading.Lock()  # the display thread and the final draw may both ask
+
+    @classmethod
+    def for_worker(cls, worker: Any) -> ProgressTracker:
+        return cls(worker._add_task_history, worker._get_work_response_history, worker._running_tasks)
 
     def counts(self) -> dict[str, int]:
-        while True:
-            try:
-                return dict(self._counts)
-            except RuntimeError:  # a bucket was seen for the first time mid-copy: copy again
+        """``{bucket: number of tasks}`` for all five buckets, as of now."""
+        with self._lock:
+            self._absorb_grants()
+            self._absorb_reports()
+            counts = dict(self._totals)
+            running = _snapshot_keys(self._running)
+            for task_id in running:
+                bucket = self._bucket_of.get(task_id)
+                if bucket is not None:
+                    counts[bucket] -= 1
+        counts[RUNNING] = len(running)
+        return counts
+
+    def _absorb_grants(self) -> None:
+        grants = self._grants[self._grants_read :]
+        self._grants_read += len(grants)
+        self._granted.update(map(_GRANTED_TASK_ID, grants))
+
+    def _absorb_reports(self) -> None:
+        reports = self._history[self._history_read :]
+        self._history_read += len(reports)
+        bucket_of, totals, granted = self._bucket_of, self._totals, self._granted
+        for task, status, _ in reports:
+            task_id = task.task_id
+            old = bucket_of.get(task_id)
+            if status == "PENDING":
+                new: str | None = PENDING
+            elif status == "DONE":
+                already_complete = (old is None or old is COMPLETE) and task_id not in granted
+                new = COMPLETE if already_complete else DONE
+            elif status == "FAILED" or status == "UNKNOWN":
+                new = FAILED
+            else:  # DISABLED and anything unknown: not part of the work to do
+                new = None
+            if new is old:
                 continue
-
-    def _move(self, task_id: str, bucket: str | None) -> None:
-        state = self._state
-        old = state.get(task_id)
-        if old == bucket:
-            return
-        counts = self._counts
-        if old is not None:
-            counts[old] -= 1
-        if bucket is None:
-            del state[task_id]
-        else:
-            state[task_id] = bucket
-            counts[bucket] += 1
-        self.changes += 1
-        if self._on_change is not None:
-            self._on_change()
-
-    def task_reported(self, task: Any, status: str, runnable: Any = None) -> None:
-        """A status the worker sent to the scheduler for ``task`` (scheduling or result)."""
-        task_id = getattr(task, "task_id", None)
-        if task_id is None:
-            return
-        if status == "PENDING":
-            bucket: str | None = PENDING
-        elif status == "DONE":
-            bucket = DONE if task_id in self._state else COMPLETE
-        elif status in ("FAILED", "UNKNOWN"):
-            bucket = FAILED
-        else:  # DISABLED and anything unknown: not part of the work to do
-            bucket = None
-        self._move(task_id, bucket)
-
-    def work_granted(self, response: Mapping[str, Any]) -> None:
-        """The scheduler handed ``response['task_id']`` to this worker: it is starting."""
-        task_id = response.get("task_id") if isinstance(response, Mapping) else None
-        if task_id is not None:
-            self._move(task_id, RUNNING)
+            if old is not None:
+                totals[old] -= 1
+            if new is None:
+                del bucket_of[task_id]
+            else:
+                bucket_of[task_id] = new
+                totals[new] += 1
 
 
-class _ObservedList(list):
-    """A list that calls ``observer(item)`` after every ``append``."""
+_GRANTED_TASK_ID = operator.itemgetter("task_id")
 
-    def __init__(self, items: list, observer: Callable[[Any], None]) -> None:
-        super().__init__(items)
-        self._observer = observer
 
-    def append(self, item: Any) -> None:
-        super().append(item)
-        self._observer(item)
+def _snapshot_keys(mapping: Mapping[str, Any]) -> list[str]:
+    """The keys of a dict another thread may be changing (``list(dict)`` runs without releasing the GIL)."""
+    while True:
+        try:
+            return list(mapping)
+        except RuntimeError:  # changed size mid-copy (possible only for exotic mappings): copy again
+            continue
 
 
 class _LineClearingFilter(logging.Filter):
@@ -170,6 +185,7 @@ class ProgressDisplay:
         stream: TextIO | None = None,
         log_interval: float = DEFAULT_LOG_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
+        tracker: ProgressTracker | None = None,
     ) -> None:
         self.stream = stream if stream is not None else sys.stdout
         self.is_tty = _is_tty(self.stream)
@@ -181,7 +197,7 @@ class ProgressDisplay:
         self._write_lock = threading.Lock()
         self._line_shown = False
         self._filters: list[tuple[logging.Handler, logging.Filter]] = []
-        self.tracker = ProgressTracker()
+        self.tracker = tracker if tracker is not None else ProgressTracker()
         self._thread = threading.Thread(target=self._loop, name="luigi-progress", daemon=True)
 
     def start(self) -> ProgressDisplay:
@@ -203,13 +219,15 @@ class ProgressDisplay:
             self._draw(final=True)
             self._remove_log_filters()
 
-    def line(self) -> str:
+    def line(self, counts: Mapping[str, int] | None = None) -> str:
         width = None
         if self.is_tty:
             import shutil
 
             width = shutil.get_terminal_size().columns
-        return render_line(self.tracker.counts(), self._clock() - self._started_at, width)
+        if counts is None:
+            counts = self.tracker.counts()
+        return render_line(counts, self._clock() - self._started_at, width)
 
     def clear_line(self) -> None:
         with self._write_lock:
@@ -225,8 +243,8 @@ class ProgressDisplay:
         except (OSError, ValueError):  # closed or broken terminal: progress is best effort
             pass
 
-    def _draw(self, final: bool = False) -> None:
-        text = _CLEAR_LINE + self.line() + ("\n" if final else "")
+    def _draw(self, final: bool = False, counts: Mapping[str, int] | None = None) -> None:
+        text = _CLEAR_LINE + self.line(counts) + ("\n" if final else "")
         with self._write_lock:
             self._write(text)
             self._line_shown = not final
@@ -238,16 +256,16 @@ class ProgressDisplay:
             self._log_loop()
 
     def _redraw_loop(self) -> None:
-        """Poll the tracker's change counter: redraw when it moved, after a log line, or once a second."""
+        """Poll the counts: redraw when they moved, after a log line, or once a second (the clock)."""
         min_gap = 1.0 / MAX_REDRAWS_PER_SECOND
-        seen_changes = -1
+        shown: dict[str, int] | None = None
         last_draw = self._clock()
         while not self._stopped.wait(min_gap):
-            changes = self.tracker.changes
+            counts = self.tracker.counts()
             now = self._clock()
-            if changes != seen_changes or self._redraw_requested or now - last_draw >= 1.0:
-                seen_changes, self._redraw_requested, last_draw = changes, False, now
-                self._draw()
+            if counts != shown or self._redraw_requested or now - last_draw >= 1.0:
+                shown, self._redraw_requested, last_draw = counts, False, now
+                self._draw(counts=counts)
 
     def _log_loop(self) -> None:
         while not self._stopped.wait(self.log_interval):
@@ -271,22 +289,21 @@ class ProgressDisplay:
 
 
 def attach(worker: Any, display: ProgressDisplay) -> None:
-    """Feed ``display``'s tracker from the worker's status and work-grant histories."""
-    tracker = display.tracker
-    worker._add_task_history = _ObservedList(worker._add_task_history, lambda entry: tracker.task_reported(*entry))
-    worker._get_work_response_history = _ObservedList(worker._get_work_response_history, tracker.work_granted)
+    """Make ``display`` show the progress of ``worker``'s run."""
+    display.tracker = ProgressTracker.for_worker(worker)
 
 
 def start_for_worker(worker: Any) -> ProgressDisplay | None:
-    """Start a display for ``worker`` on stdout; ``None`` if the worker lacks the history lists."""
+    """Start a display for ``worker`` on stdout; ``None`` if the worker lacks the bookkeeping read."""
     if _active_display is not None:  # a build nested in a running task: the outer line stays
         return None
-    histories = (getattr(worker, "_add_task_history", None), getattr(worker, "_get_work_response_history", None))
-    if not all(isinstance(history, list) for history in histories):
+    lists = (getattr(worker, "_add_task_history", None), getattr(worker, "_get_work_response_history", None))
+    if not all(isinstance(bookkeeping, list) for bookkeeping in lists):
+        return None
+    if not isinstance(getattr(worker, "_running_tasks", None), Mapping):
         return None
     from luigi.configuration import get_config
 
     interval = get_config().getfloat("core", "progress_log_interval", DEFAULT_LOG_INTERVAL)
-    display = ProgressDisplay(log_interval=interval)
-    attach(worker, display)
+    display = ProgressDisplay(log_interval=interval, tracker=ProgressTracker.for_worker(worker))
     return display.start()

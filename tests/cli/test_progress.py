@@ -29,23 +29,51 @@ class _Task:
         self.task_id = task_id
 
 
-def test_tracker_moves_tasks_between_buckets():
-    changes = []
-    tracker = _progress.ProgressTracker(on_change=lambda: changes.append(1))
-    a, b, c = _Task("A"), _Task("B"), _Task("C")
-    tracker.task_reported(a, "PENDING", True)
-    tracker.task_reported(b, "PENDING", True)
-    tracker.task_reported(c, "DONE", True)  # complete when scheduled
-    assert tracker.counts() == {"pending": 2, "complete": 1}
-    tracker.work_granted({"task_id": "A", "running_tasks": []})
-    assert tracker.counts() == {"pending": 1, "running": 1, "complete": 1}
-    tracker.task_reported(a, "DONE", None)
-    tracker.work_granted({"task_id": "B", "running_tasks": []})
-    tracker.task_reported(b, "FAILED", None)
-    assert tracker.counts() == {"pending": 0, "running": 0, "done": 1, "failed": 1, "complete": 1}
-    tracker.work_granted({"task_id": None, "running_tasks": []})  # nothing granted: no change
-    tracker.task_reported(b, "FAILED", None)  # same bucket: no change
-    assert len(changes) == 7
+def test_tracker_follows_reports_grants_and_running_tasks():
+    history, grants, running = [], [], {}
+    tracker = _progress.ProgressTracker(history, grants, running)
+    a, b, c, d = _Task("A"), _Task("B"), _Task("C"), _Task("D")
+    history += [(a, "PENDING", True), (b, "PENDING", True), (c, "DONE", True)]  # C: complete when scheduled
+    assert tracker.counts() == {"pending": 2, "running": 0, "done": 0, "complete": 1, "failed": 0}
+    grants.append({"task_id": "A", "running_tasks": []})
+    running["A"] = object()
+    assert tracker.counts() == {"pending": 1, "running": 1, "done": 0, "complete": 1, "failed": 0}
+    del running["A"]
+    history.append((a, "DONE", None))
+    grants.append({"task_id": "B", "running_tasks": []})
+    running["B"] = object()
+    history.append((b, "FAILED", None))  # reported before the worker forgets the process: shown as running
+    assert tracker.counts() == {"pending": 0, "running": 1, "done": 1, "complete": 1, "failed": 0}
+    del running["B"]
+    grants.append({"task_id": None, "running_tasks": []})  # nothing granted
+    assert tracker.counts() == {"pending": 0, "running": 0, "done": 1, "complete": 1, "failed": 1}
+    history.append((c, "DONE", True))  # reported complete twice: still already complete
+    grants.append({"task_id": "D", "running_tasks": []})  # granted without being scheduled here, then done
+    history += [(d, "DONE", None), (b, "PENDING", True), (b, "DISABLED", None)]
+    assert tracker.counts() == {"pending": 0, "running": 0, "done": 2, "complete": 1, "failed": 0}
+
+
+class _RecordingList(list):
+    """A history list that records where each slice read by the tracker starts."""
+
+    def __init__(self, items):
+        super().__init__(items)
+        self.slice_starts = []
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            self.slice_starts.append(index.start)
+        return super().__getitem__(index)
+
+
+def test_tracker_reads_each_report_once():
+    history = _RecordingList((_Task(f"T{i}"), "PENDING", True) for i in range(1000))
+    tracker = _progress.ProgressTracker(history, [], {})
+    assert tracker.counts()["pending"] == 1000
+    history.append((_Task("T0"), "DONE", None))
+    assert tracker.counts() == {"pending": 999, "running": 0, "done": 1, "complete": 0, "failed": 0}
+    assert tracker.counts()["done"] == 1
+    assert history.slice_starts == [0, 1000, 1001]
 
 
 class Leaf(luigi.Task):
@@ -82,7 +110,7 @@ def test_attached_tracker_follows_a_real_run(tmp_path):
             return worker
 
     assert luigi.build([Root()], worker_scheduler_factory=Factory(), local_scheduler=True, no_progress=True)
-    assert seen[0].counts() == {"complete": 1, "done": 4, "pending": 0, "running": 0}
+    assert seen[0].counts() == {"pending": 0, "running": 0, "done": 4, "complete": 1, "failed": 0}
 
 
 def _read_until(fd: int, needle: bytes, buffer: bytearray) -> bytes:
@@ -205,6 +233,8 @@ def test_only_one_display_at_a_time_so_nested_builds_stay_quiet():
     outer = _progress.start_for_worker(outer_worker)
     try:
         assert outer is not None
+        assert type(outer_worker._add_task_history) is list  # nothing hooked into the worker's appends
+        assert type(outer_worker._get_work_response_history) is list
         assert _progress.start_for_worker(inner_worker) is None
     finally:
         outer.stop()
