@@ -18,14 +18,13 @@ import hashlib
 import inspect
 import json
 import logging
-import time  # noqa: F401  (patch point: luigi.scheduler.time)
+import time  # patch point: luigi.scheduler.time
 import uuid
 from collections import defaultdict
 from typing import Any, Callable, Iterable
 
 from luigi import configuration, notifications, parameter  # noqa: F401  (module attributes used as patch points)
 from luigi import task_history as history
-from luigi._scheduler import clock as _clock
 from luigi._scheduler import pruning, selection, views
 from luigi._scheduler.constants import (
     STATUS_TO_UPSTREAM_MAP,
@@ -179,7 +178,9 @@ class Scheduler:
             self._config.metrics_collector, self._config.metrics_custom_import)
 
     def _now(self) -> float:
-        return self._clock() if self._clock is not None else _clock.now()
+        # ``time`` is this module's global: patching ``luigi.scheduler.time`` is honoured, as in
+        # ``_clock.now()``, without its module lookup.
+        return self._clock() if self._clock is not None else time.time()
 
     # ------------------------------------------------------------------ lifecycle
     def load(self) -> None:
@@ -613,7 +614,8 @@ class Scheduler:
     def _count_pending(self, record: Worker) -> dict:
         state = self._state
         running_tasks = []
-        for task in record.get_tasks(state, RUNNING):
+        slot = state._index.workers.get(record.id)
+        for task in slot.by_status.get(RUNNING, {}).values() if slot is not None else ():
             other = state._active_workers.get(task.worker_running)
             info = other.info if other is not None else {}
             running_tasks.append({"task_id": task.id, "worker": str(task.worker_running), **info})

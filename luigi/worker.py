@@ -30,7 +30,6 @@ from __future__ import annotations
 import collections
 import collections.abc
 import datetime
-import functools
 import gc
 import getpass
 import importlib
@@ -84,7 +83,8 @@ _child_result_queue: ResultQueue | None = None
 
 
 def _is_external(task: Task) -> bool:
-    return task.run is None or task.run == NotImplemented
+    run = task.run
+    return run is None or run is NotImplemented
 
 
 def _get_retry_policy_dict(task: Task) -> dict:
@@ -401,8 +401,11 @@ class TaskProcess(multiprocessing.Process):
         self.check_unfulfilled_deps = check_unfulfilled_deps
         self.check_complete_on_run = check_complete_on_run
         self.task_completion_cache = task_completion_cache
-        self.check_complete = functools.partial(check_complete_cached, completion_cache=task_completion_cache)
         self.result_sent = False
+
+    def check_complete(self, task: Task) -> bool:
+        """``check_complete_cached`` with this process's completion cache."""
+        return check_complete_cached(task, self.task_completion_cache)
 
     def _init_unstarted_state(self) -> None:
         """What ``Process.__init__`` sets, minus its per-instance naming and bookkeeping costs,
@@ -551,22 +554,45 @@ class TaskProcess(multiprocessing.Process):
 
 
 class _ForwardedAttributes:
-    """Sets ``task.<attr> = reporter.<method>`` on entry and resets them all to ``None`` on exit."""
+    """Sets ``task.<attr> = reporter.<method>`` on entry and resets them all to ``None`` on exit.
 
-    __slots__ = ("task", "reporter", "mapping")
+    For the usual task class (no ``__setattr__`` of its own and no descriptor under those
+    names) the attributes are written straight into the instance dict: same result as
+    ``setattr``, at a fraction of the cost of ten attribute calls per task run."""
+
+    __slots__ = ("task", "reporter", "mapping", "direct")
+
+    _plain_classes: dict[type, bool] = {}
 
     def __init__(self, task: Task, reporter: Any, mapping: dict) -> None:
         self.task = task
         self.reporter = reporter
         self.mapping = mapping
+        self.direct = self._plain(type(task), mapping) and hasattr(task, "__dict__")
+
+    @classmethod
+    def _plain(cls, task_class: type, mapping: dict) -> bool:
+        plain = cls._plain_classes.get(task_class)
+        if plain is None:
+            plain = cls._plain_classes[task_class] = task_class.__setattr__ is object.__setattr__ and not any(
+                hasattr(getattr(task_class, name, None), "__set__") for name in mapping.values()
+            )
+        return plain
 
     def __enter__(self) -> None:
         task, reporter = self.task, self.reporter
-        for reporter_attr, task_attr in self.mapping.items():
-            setattr(task, task_attr, getattr(reporter, reporter_attr))
+        values = {task_attr: getattr(reporter, reporter_attr) for reporter_attr, task_attr in self.mapping.items()}
+        if self.direct:
+            task.__dict__.update(values)
+        else:
+            for task_attr, value in values.items():
+                setattr(task, task_attr, value)
 
     def __exit__(self, *exc_info: Any) -> None:
         task = self.task
+        if self.direct:
+            task.__dict__.update(dict.fromkeys(self.mapping.values()))
+            return
         for task_attr in self.mapping.values():
             setattr(task, task_attr, None)
 

@@ -204,7 +204,7 @@ class StateIndex:
         if fresh or deps_changed:
             deps = task.deps
             old_deps = snap.deps
-            if len(old_deps) != len(deps) or not all(dep in deps for dep in old_deps):
+            if len(old_deps) != len(deps) or (old_deps and not all(dep in deps for dep in old_deps)):
                 self._set_deps(tid, snap, deps)
         flipped: Any = ()  # dependents whose readiness may change: only they need a refresh
         if status_changed and (status == DONE or old_status == DONE):
