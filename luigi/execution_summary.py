@@ -2,7 +2,9 @@
 
 The summary is computed from the bookkeeping the worker keeps anyway (its add-task and get-work
 histories), so producing it costs one pass over those histories plus one depth-first walk over the
-static dependencies of the tasks left pending.  The text layout is byte-compatible with Luigi's.
+static dependencies of the tasks left pending.  Text is only built for the families actually printed
+(``summary_length`` per status), and without ``repr()`` of every task.  The text layout is
+byte-compatible with Luigi's.
 """
 
 from __future__ import annotations
@@ -301,8 +303,8 @@ def _requirements(task: Any) -> Iterator[Any]:
 
 def _depth_first_search(set_tasks: dict[str, set], current_task: Any, visited: set) -> None:
     """Classify ``current_task`` and everything it requires that is not in ``visited`` (sets of tasks)."""
-    classification = _Classification.of_sets({**set_tasks, "": visited})
-    visited_keyed = classification.sets.pop("")
+    classification = _Classification.of_sets({**set_tasks, "visited": visited})
+    visited_keyed = classification.sets.pop("visited")
     _walk_requirements(classification, current_task, visited_keyed)
     visited.update(visited_keyed.values())
     _write_back_explained(classification, set_tasks)
