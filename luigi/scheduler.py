@@ -615,7 +615,7 @@ class Scheduler:
         state = self._state
         running_tasks = []
         slot = state._index.workers.get(record.id)
-        for task in slot.by_status.get(RUNNING, {}).values() if slot is not None else ():
+        for task in slot.offered_running.values() if slot is not None else ():
             other = state._active_workers.get(task.worker_running)
             info = other.info if other is not None else {}
             running_tasks.append({"task_id": task.id, "worker": str(task.worker_running), **info})
@@ -802,7 +802,7 @@ class Scheduler:
                 slot = state._index.peek_slot(entry["name"])
                 running = list(slot.running.values()) if slot is not None else []
                 entry["num_running"] = len(running)
-                entry["num_pending"] = len(slot.by_status.get(PENDING, ())) if slot is not None else 0
+                entry["num_pending"] = slot.counts.get(PENDING, 0) if slot is not None else 0
                 entry["num_uniques"] = slot.unique.get(PENDING, 0) if slot is not None else 0
                 entry["running"] = {task.id: self._serialize_task(task.id, include_deps=False) for task in running}
         return workers

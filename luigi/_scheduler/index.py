@@ -59,12 +59,20 @@ class _Snap:
 
 
 class WorkerSlot:
-    """Per-worker view of the tasks that list the worker in ``workers``/``stakeholders``."""
+    """Per-worker view of the tasks that list the worker in ``workers``/``stakeholders``.
 
-    __slots__ = ("by_status", "unique", "last", "res_pending", "ready", "running", "batch_running", "stakes")
+    ``offered`` holds every task listing the worker in ``workers`` whatever its status; a status
+    change only moves counters (``counts``, ``unique``, ``last``) and, for RUNNING tasks, the
+    small ``offered_running`` table, never an entry of a table the size of the graph.
+    """
+
+    __slots__ = ("offered", "counts", "offered_running", "unique", "last", "res_pending", "ready", "running",
+                 "batch_running", "stakes")
 
     def __init__(self) -> None:
-        self.by_status: dict[str, dict] = defaultdict(dict)
+        self.offered: dict = {}
+        self.counts: dict[str, int] = defaultdict(int)
+        self.offered_running: dict = {}
         self.unique: dict[str, int] = defaultdict(int)
         self.last: dict[str, int] = defaultdict(int)
         self.res_pending = 0
@@ -74,7 +82,7 @@ class WorkerSlot:
         self.stakes: set = set()
 
     def is_empty(self) -> bool:
-        return not (any(self.by_status.values()) or self.running or self.batch_running or self.stakes)
+        return not (self.offered or self.running or self.batch_running or self.stakes)
 
 
 def _priority_of(task: Any) -> float:
@@ -223,7 +231,7 @@ class StateIndex:
         has_res = bool(task.resources)
         contributions_changed = status_changed or workers_changed or has_res != snap.has_res
         if contributions_changed and old_workers:
-            self._contribute(tid, task, snap, -1)
+            self._contribute(tid, task, snap, -1, workers_changed)
         worker_running = task.worker_running
         batch_id = task.batch_id
         running_changed = status_changed or worker_running != snap.worker_running or batch_id != snap.batch_id
@@ -261,7 +269,7 @@ class StateIndex:
             snap.worker_running = worker_running
             snap.batch_id = batch_id
         if contributions_changed and snap.workers:
-            self._contribute(tid, task, snap, 1)
+            self._contribute(tid, task, snap, 1, workers_changed)
         if running_changed:
             self._running_contribution(tid, task, snap, remove=False)
 
@@ -317,11 +325,12 @@ class StateIndex:
                 self.slot(worker_id).stakes.add(tid)
         snap.stake = self._intern(tuple(sorted(stake)))
 
-    def _contribute(self, tid: str, task: Any, snap: _Snap, sign: int) -> None:
-        """Add (+1) or remove (-1) ``task`` in the per-worker tables of every worker in ``snap.workers``.
+    def _contribute(self, tid: str, task: Any, snap: _Snap, sign: int, membership: bool) -> None:
+        """Add (+1) or remove (-1) ``task``'s share of the tables of every worker in ``snap.workers``.
 
-        The unique/last-scheduled counters are only kept for PENDING and FAILED, the statuses
-        ``count_pending`` and ``worker_list`` read them for.
+        ``membership``: the worker list changed, so the ``offered`` tables change too (a status
+        change alone only moves counters). The unique/last-scheduled counters are only kept for
+        PENDING and FAILED, the statuses ``count_pending`` and ``worker_list`` read them for.
         """
         workers = snap.workers
         status = snap.status
@@ -334,11 +343,18 @@ class StateIndex:
             slot = slots.get(worker_id)
             if slot is None:
                 slot = slots[worker_id] = WorkerSlot()
-            if sign > 0:
-                slot.by_status[status][tid] = task
-            else:
-                slot.by_status[status].pop(tid, None)
-            if counted:
+            if membership:
+                if sign > 0:
+                    slot.offered[tid] = task
+                else:
+                    slot.offered.pop(tid, None)
+            slot.counts[status] += sign
+            if status == RUNNING:
+                if sign > 0:
+                    slot.offered_running[tid] = task
+                else:
+                    slot.offered_running.pop(tid, None)
+            elif counted:
                 if single:
                     slot.unique[status] += sign
                 if newest == worker_id:
@@ -392,7 +408,7 @@ class StateIndex:
             return
         self.status_tasks[old.status].pop(tid, None)
         if old.workers:
-            self._contribute(tid, task, old, -1)
+            self._contribute(tid, task, old, -1, True)
         self._running_contribution(tid, task, old, remove=True)
         for worker_id in old.stake:
             slot = self.workers.get(worker_id)
@@ -534,18 +550,24 @@ class StateIndex:
         return blocked
 
     def worker_tasks(self, worker_id: str, statuses: Iterable[str]) -> Iterator[Any]:
+        """Tasks offered by the worker with one of ``statuses``: O(result) for RUNNING alone,
+        O(tasks offered by the worker) otherwise."""
         slot = self.workers.get(worker_id)
         if slot is None:
             return iter(())
-        return (task for status in statuses for task in list(slot.by_status.get(status, {}).values()))
+        statuses = tuple(statuses)
+        if statuses == (RUNNING,):
+            return iter(list(slot.offered_running.values()))
+        snaps = self.snaps
+        return iter([task for tid, task in slot.offered.items() if snaps[tid].status in statuses])
 
     def pending_counts(self, worker_id: str) -> tuple[int, int, int]:
         """(pending, unique, last scheduled) over PENDING+FAILED tasks, minus UPSTREAM_DISABLED ones."""
         slot = self.workers.get(worker_id)
         if slot is None:
             return 0, 0, 0
-        by_status, unique_by, last_by = slot.by_status, slot.unique, slot.last  # spelled out: once per get_work
-        pending = len(by_status.get(PENDING, ())) + len(by_status.get(FAILED, ()))
+        counts, unique_by, last_by = slot.counts, slot.unique, slot.last  # spelled out: once per get_work
+        pending = counts.get(PENDING, 0) + counts.get(FAILED, 0)
         unique = unique_by.get(PENDING, 0) + unique_by.get(FAILED, 0)
         last = last_by.get(PENDING, 0) + last_by.get(FAILED, 0)
         if self.status_tasks.get(DISABLED):

@@ -395,7 +395,7 @@ class SimpleTaskState:
             slot = self._index.peek_slot(worker_id)
             if slot is None:
                 continue
-            affected = {tid for bucket in slot.by_status.values() for tid in bucket}
+            affected = set(slot.offered)
             if remove_stakeholders:
                 affected |= slot.stakes
             for task_id in affected:

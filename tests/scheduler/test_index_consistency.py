@@ -46,8 +46,9 @@ def rebuilt_index(state) -> StateIndex:
 
 def slot_view(slot):
     if slot is None:
-        return {}, {}, {}, 0, set(), set(), set()
-    return ({k: set(v) for k, v in slot.by_status.items() if v}, {k: v for k, v in slot.unique.items() if v},
+        return {}, set(), set(), {}, {}, 0, set(), set(), set()
+    return ({k: v for k, v in slot.counts.items() if v}, set(slot.offered), set(slot.offered_running),
+            {k: v for k, v in slot.unique.items() if v},
             {k: v for k, v in slot.last.items() if v}, slot.res_pending, set(slot.running), set(slot.batch_running),
             slot.stakes)
 
