@@ -26,6 +26,7 @@ from typing import Any, Generic, TypedDict, TypeVar
 
 from luigi import configuration, date_interval
 from luigi.freezing import FrozenOrderedDict, recursively_freeze, recursively_unfreeze
+from luigi.task_register import _forget_all_class_infos
 
 __all__ = [
     "BoolParameter",
@@ -228,6 +229,9 @@ def _config_lacks(conf: Any, section: str, name: str) -> bool:
 
 _counter_lock = threading.Lock()
 
+# Parameter attributes that task classes read into their cached tables (``luigi.task._ClassInfo``).
+_TABLED_ATTRIBUTES = frozenset({"significant", "positional", "visibility", "_batch_method"})
+
 # --------------------------------------------------------------------------------------------
 # Parameter
 # --------------------------------------------------------------------------------------------
@@ -272,6 +276,11 @@ class Parameter(Generic[T]):
         with _counter_lock:
             self._counter = Parameter._counter
             Parameter._counter += 1
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name in _TABLED_ATTRIBUTES and "_counter" in self.__dict__:  # changed after construction
+            _forget_all_class_infos()
 
     # --- descriptor -------------------------------------------------------------------------
     def __set_name__(self, owner: type, name: str) -> None:
@@ -324,7 +333,10 @@ class Parameter(Generic[T]):
         return self.parse(x)
 
     def _get_value_from_config(self, section: str, name: str) -> Any:
-        conf = configuration.get_config()
+        return self._config_value_in(configuration.get_config(), section, name)
+
+    def _config_value_in(self, conf: Any, section: str, name: str) -> Any:
+        """The parsed ``[section] name`` value of config ``conf``, or ``_no_value``."""
         if _config_lacks(conf, section, name):
             return _no_value
         try:
@@ -335,7 +347,10 @@ class Parameter(Generic[T]):
 
     def _cmdline_value(self, task_name: str, param_name: str) -> Any:
         """The parsed ``--Family-param`` value of the running command line, or ``_no_value``."""
-        cmdline = _active_cmdline_parser()
+        return self._cmdline_value_in(_active_cmdline_parser(), task_name, param_name)
+
+    def _cmdline_value_in(self, cmdline: Any, task_name: str, param_name: str) -> Any:
+        """The parsed ``--Family-param`` value of command-line parser ``cmdline`` (may be None), or ``_no_value``."""
         if cmdline is None:
             return _no_value
         dest = self._parser_global_dest(param_name, task_name)
@@ -355,20 +370,35 @@ class Parameter(Generic[T]):
             yield self._config_path_value(task_name, param_name)
         yield self._default, None
 
+    def _has_stock_sources(self) -> bool:
+        """True if the value sources are this module's, so ``_value_in`` may stand for ``_get_value``."""
+        kind = type(self)
+        return (
+            kind._value_iterator is Parameter._value_iterator
+            and kind._cmdline_value is Parameter._cmdline_value
+            and kind._get_value_from_config is Parameter._get_value_from_config
+        )
+
     def _get_value(self, task_name: str, param_name: str) -> Any:
         """The first value found by ``_value_iterator`` (not normalized), or ``_no_value``."""
-        if type(self)._value_iterator is not Parameter._value_iterator:
-            for value, deprecation in self._value_iterator(task_name, param_name):
-                if value is not _no_value:
-                    if deprecation is not None:
-                        warnings.warn(deprecation, DeprecationWarning, stacklevel=2)
-                    return value
-            return _no_value
-        # Same order as _value_iterator, without a generator: this runs for every defaulted
-        # parameter of every task creation.
-        value = self._cmdline_value(task_name, param_name)
+        if self._has_stock_sources():
+            return self._value_in(_active_cmdline_parser(), None, task_name, param_name)
+        for value, deprecation in self._value_iterator(task_name, param_name):
+            if value is not _no_value:
+                if deprecation is not None:
+                    warnings.warn(deprecation, DeprecationWarning, stacklevel=2)
+                return value
+        return _no_value
+
+    def _value_in(self, cmdline: Any, conf: Any, task_name: str, param_name: str) -> Any:
+        """``_get_value`` for stock sources, given the command-line parser and the config (None: fetch it).
+
+        Same order as ``_value_iterator``, without a generator; a task resolving several defaults
+        fetches the command line and the config once for all of them.
+        """
+        value = self._cmdline_value_in(cmdline, task_name, param_name) if cmdline is not None else _no_value
         if value is _no_value:
-            value = self._get_value_from_config(task_name, param_name)
+            value = self._config_value_in(configuration.get_config() if conf is None else conf, task_name, param_name)
         if value is _no_value and self._config_path:
             value, deprecation = self._config_path_value(task_name, param_name)
             if value is not _no_value:

@@ -95,11 +95,45 @@ def _params_json(params: dict[str, Any]) -> str:
     return "".join(_C_ID_ENCODER(params, 0))
 
 
+try:  # CPython's own md5 hashes short inputs about twice as fast as OpenSSL's (same digest)
+    from _md5 import md5 as _md5
+except ImportError:  # pragma: no cover (interpreters built without it)
+    _md5 = hashlib.md5
+
+
 def task_id_str(task_family: str, params: dict[str, Any]) -> str:
     """The task id: family, a readable summary of up to 3 params, and a truncated md5 of all params."""
-    param_hash = hashlib.md5(_params_json(params).encode("utf-8"), usedforsecurity=False).hexdigest()
+    param_hash = _md5(_params_json(params).encode("utf-8"), usedforsecurity=False).hexdigest()
     summary = "_".join([params[name][:TASK_ID_TRUNCATE_PARAMS] for name in sorted(params)[:TASK_ID_INCLUDE_PARAMS]])
     summary = TASK_ID_INVALID_CHAR_REGEX.sub("_", summary)
+    return f"{task_family}_{summary}_{param_hash[:TASK_ID_TRUNCATE_HASH]}"
+
+
+def _id_keys(names: Iterable[str]) -> list[tuple[str, str, str | None]]:
+    """Per id param, in sorted order: its JSON key text and its separator in the id summary (None: not shown)."""
+    keys = []
+    for i, name in enumerate(sorted(names)):
+        key = ("," if i else "") + encode_basestring_ascii(name) + ":"
+        keys.append((name, key, ("_" if i else "") if i < TASK_ID_INCLUDE_PARAMS else None))
+    return keys
+
+
+def _task_id_from_keys(task_family: str, id_keys: list[tuple[str, str, str | None]], params: dict[str, Any]) -> str:
+    """``task_id_str(task_family, params)`` given ``_id_keys(params)``, which is fixed per task class."""
+    text = "{"
+    summary = ""
+    try:
+        for name, key, summary_separator in id_keys:
+            value = params[name]
+            text += key + encode_basestring_ascii(value)
+            if summary_separator is not None:
+                part = value[:TASK_ID_TRUNCATE_PARAMS]
+                if not (part.isascii() and part.isalnum()):  # cheaper test than the substitution
+                    part = TASK_ID_INVALID_CHAR_REGEX.sub("_", part)
+                summary += summary_separator + part
+    except TypeError:  # a serialize() that returned something else than a string
+        return task_id_str(task_family, params)
+    param_hash = _md5((text + "}").encode(), usedforsecurity=False).hexdigest()
     return f"{task_family}_{summary}_{param_hash[:TASK_ID_TRUNCATE_HASH]}"
 
 
@@ -130,44 +164,60 @@ def _scan_params(cls: type) -> list[tuple[str, Any]]:
     return params
 
 
-def _single_lookup(param: Any) -> bool:
-    """True if ``param`` uses the stock value lookup, which can be asked once via ``_get_value``."""
+# How a parameter not given to the constructor is looked up (see ``_lookup_kind``).
+_LOOKUP_GENERIC, _LOOKUP_ONCE, _LOOKUP_SHARED = 0, 1, 2
+
+
+def _lookup_kind(param: Any) -> int:
+    """How to resolve ``param``'s default: ``has_task_value`` + ``task_value`` as the spec says, or,
+    when those are the stock ones, a single ``_get_value``, or (stock sources too) ``_value_in``
+    with the command line and config fetched once per task."""
     kind = type(param)
-    return (
-        kind.has_task_value is Parameter.has_task_value
-        and kind.task_value is Parameter.task_value
-        and hasattr(Parameter, "_get_value")
-    )
+    if kind.has_task_value is not Parameter.has_task_value or kind.task_value is not Parameter.task_value:
+        return _LOOKUP_GENERIC
+    if kind._get_value is not Parameter._get_value or not param._has_stock_sources():
+        return _LOOKUP_ONCE
+    return _LOOKUP_SHARED
 
 
 def _parameter_description(family: str, args: Any, kwargs: Any) -> str:
     return f"{family}[args={args}, kwargs={kwargs}]"
 
 
-def _resolve_default(param: Any, single_lookup: bool, family: str, name: str, args: Any, kwargs: Any) -> Any:
-    """Value of a parameter not given to the constructor: command line, config, default."""
-    try:
-        if single_lookup:
-            value = param._get_value(family, name)
-            found = value is not parameter._no_value
-        else:
-            found = param.has_task_value(family, name)
-    except Exception as exc:
-        raise ValueError(
-            f"{_parameter_description(family, args, kwargs)}: Error when parsing the default value of '{name}'"
-        ) from exc
-    if not found:
-        raise parameter.MissingParameterException(
-            f"{_parameter_description(family, args, kwargs)}: requires the '{name}' parameter to be set"
-        )
-    return param.normalize(value) if single_lookup else param.task_value(family, name)
+def _resolve_defaults(
+    table: _ParamTable, family: str, result: dict[str, Any], args: Any, kwargs: dict[str, Any]
+) -> None:
+    """Add to ``result`` the parameters not given to the constructor: command line, config, default."""
+    sources = None  # (command-line parser, config), fetched for the first parameter that needs them
+    lookups = table.lookups
+    for name, param in table.params:
+        if name in result:
+            continue
+        lookup = lookups[name]
+        try:
+            if lookup == _LOOKUP_SHARED:
+                if sources is None:
+                    sources = (parameter._active_cmdline_parser(), configuration.get_config())
+                value = param._value_in(sources[0], sources[1], family, name)
+                found = value is not parameter._no_value
+            elif lookup == _LOOKUP_ONCE:
+                value = param._get_value(family, name)
+                found = value is not parameter._no_value
+            else:
+                found = param.has_task_value(family, name)
+        except Exception as exc:
+            raise ValueError(
+                f"{_parameter_description(family, args, kwargs)}: Error when parsing the default value of '{name}'"
+            ) from exc
+        if not found:
+            raise parameter.MissingParameterException(
+                f"{_parameter_description(family, args, kwargs)}: requires the '{name}' parameter to be set"
+            )
+        result[name] = param.task_value(family, name) if lookup == _LOOKUP_GENERIC else param.normalize(value)
 
 
-def _warn_unconsumed_config(cls: type, family: str, consumed: dict[str, Any]) -> None:
-    """Warn once per class and key about config keys of section ``[family]`` that are not params."""
-    config = configuration.get_config()
-    if not config.has_section(family):
-        return
+def _warn_unconsumed_config(cls: type, family: str, consumed: dict[str, Any], config: Any) -> None:
+    """Warn once per class and key about keys of the section ``[family]`` of ``config`` that are not params."""
     warned = cls.__dict__.get("_unconsumed_params")
     if warned is None:  # normally created with the class's _ClassInfo
         warned = set()
@@ -186,87 +236,151 @@ def _warn_unconsumed_config(cls: type, family: str, consumed: dict[str, Any]) ->
             warned.add(composite)
 
 
-def _param_values(
-    cls: type,
-    family: str,
-    params: list[tuple[str, Any]],
-    positional: list[tuple[str, Any]],
-    by_name: dict[str, Any],
-    single_lookups: dict[str, bool],
-    args: Any,
-    kwargs: dict[str, Any],
-) -> list[tuple[str, Any]]:
-    """The ``get_param_values`` algorithm over precomputed views of ``params``."""
-    result: dict[str, Any] = {}
-    for i, arg in enumerate(args):
-        if i >= len(positional):
-            raise parameter.UnknownParameterException(
-                f"{_parameter_description(family, args, kwargs)}: takes at most {len(positional)} parameters "
-                f"({len(args)} given)"
-            )
-        name, param = positional[i]
-        result[name] = param.normalize(arg)
-    for name, arg in kwargs.items():
-        if name in result:
-            raise parameter.DuplicateParameterException(
-                f"{_parameter_description(family, args, kwargs)}: parameter {name} was already set as a "
-                "positional parameter"
-            )
-        param = by_name.get(name)
-        if param is None:
-            raise parameter.UnknownParameterException(
-                f"{_parameter_description(family, args, kwargs)}: unknown parameter {name}"
-            )
-        result[name] = param.normalize(arg)
-    if len(result) < len(params):
-        for name, param in params:
-            if name not in result:
-                result[name] = _resolve_default(param, single_lookups[name], family, name, args, kwargs)
-    _warn_unconsumed_config(cls, family, result)
-    return [(name, tuple(value) if isinstance(value := result[name], (list, set)) else value) for name, _ in params]
+def _checks_value_types(param: Any) -> bool:
+    """False if ``param._warn_on_wrong_param_type`` is a stock check that never applies to its class.
+
+    The stock checks of ``Parameter`` and ``TimeDeltaParameter`` only look at values of exactly
+    that class, so typed subclasses (``IntParameter``...) need no call per task.
+    """
+    kind = type(param)
+    method = kind._warn_on_wrong_param_type
+    for checked in (Parameter, parameter.TimeDeltaParameter):
+        if method is checked._warn_on_wrong_param_type and kind is not checked:
+            return False
+    return True
 
 
-class _ClassInfo:
-    """Per-class introspection results, cached until a parameter or hook of the class (or a base) changes."""
+class _ParamTable:
+    """Views of a ``(name, Parameter)`` list used to resolve constructor arguments."""
+
+    __slots__ = ("params", "by_name", "positional", "lookups")
+
+    def __init__(self, params: list[tuple[str, Any]]) -> None:
+        self.params = params
+        self.by_name = dict(params)
+        self.positional = [(name, p) for name, p in params if p.positional]
+        self.lookups = {name: _lookup_kind(p) for name, p in params}
+
+    def values(self, cls: type, family: str, args: Any, kwargs: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+        """The ``get_param_values`` algorithm (as a tuple: it is also the instance cache key)."""
+        result: dict[str, Any] = {}
+        if args:
+            positional = self.positional
+            for i, arg in enumerate(args):
+                if i >= len(positional):
+                    raise parameter.UnknownParameterException(
+                        f"{_parameter_description(family, args, kwargs)}: takes at most {len(positional)} "
+                        f"parameters ({len(args)} given)"
+                    )
+                name, param = positional[i]
+                result[name] = param.normalize(arg)
+        by_name = self.by_name
+        for name, arg in kwargs.items():
+            if name in result:
+                raise parameter.DuplicateParameterException(
+                    f"{_parameter_description(family, args, kwargs)}: parameter {name} was already set as a "
+                    "positional parameter"
+                )
+            param = by_name.get(name)
+            if param is None:
+                raise parameter.UnknownParameterException(
+                    f"{_parameter_description(family, args, kwargs)}: unknown parameter {name}"
+                )
+            result[name] = param.normalize(arg)
+        params = self.params
+        if len(result) < len(params):
+            _resolve_defaults(self, family, result, args, kwargs)
+        config = configuration.get_config()
+        if config.has_section(family):
+            _warn_unconsumed_config(cls, family, result, config)
+        values = []
+        for name, _ in params:
+            value = result[name]
+            values.append((name, tuple(value) if isinstance(value, (list, set)) else value))
+        return tuple(values)
+
+
+class _ClassInfo(_ParamTable):
+    """Per-class introspection results, cached until a parameter or hook of the class (or a base) changes.
+
+    Besides the parameter views it holds what every construction of a plain class needs: which
+    parameters need a type check, which ones enter the task id (with their sorted JSON keys), which
+    ones each ``to_str_params`` flavour and ``repr`` show. Reassigning ``significant``,
+    ``positional``, ``visibility`` or ``batch_method`` of a Parameter also drops these tables.
+    """
 
     __slots__ = (
         "family",
-        "params",
-        "by_name",
-        "positional",
-        "single_lookups",
+        "custom_params",
         "custom_values",
         "plain_init",
-        "plain_hooks",
+        "plain_family",
+        "table_id",
+        "typed",
+        "id_params",
+        "id_keys",
+        "str_filters",
+        "repr_params",
+        "batch_names",
     )
 
     def __init__(self, cls: type) -> None:
         self.family = cls.get_task_family()
-        self.custom_values = _overrides(cls, "get_params") or _overrides(cls, "get_param_values")
-        self.params = cls.get_params() if _overrides(cls, "get_params") else _scan_params(cls)
-        self.by_name = dict(self.params)
-        self.positional = [(name, p) for name, p in self.params if p.positional]
-        self.single_lookups = {name: _single_lookup(p) for name, p in self.params}
+        self.plain_family = not _overrides(cls, "get_task_family")
+        custom_params = self.custom_params = _overrides(cls, "get_params")
+        self.custom_values = custom_params or _overrides(cls, "get_param_values")
+        super().__init__(cls.get_params() if custom_params else _scan_params(cls))
         # Without a custom __init__/__new__ the values resolved for the cache key are reused.
         self.plain_init = cls.__init__ is _TASK_INIT and cls.__new__ is object.__new__
-        self.plain_hooks = not any(
-            _overrides(cls, name) for name in ("_warn_on_wrong_param_types", "to_str_params", "get_task_family")
+        # Without custom hooks the task id is computed from the tables below.
+        self.table_id = (
+            self.plain_family
+            and not self.custom_values
+            and not _overrides(cls, "_warn_on_wrong_param_types")
+            and not _overrides(cls, "to_str_params")
         )
+        public = ParameterVisibility.PUBLIC
+        private = ParameterVisibility.PRIVATE
+        self.typed = [(name, p) for name, p in self.params if _checks_value_types(p)]
+        self.id_params = [(name, p) for name, p in self.params if p.significant and p.visibility == public]
+        self.id_keys = _id_keys(name for name, _ in self.id_params)
+        # to_str_params(only_significant, only_public): index 2 * only_significant + only_public
+        self.str_filters = [
+            {
+                name: p
+                for name, p in self.params
+                if (not significant or p.significant) and (not public_only or p.visibility == public)
+                and p.visibility != private
+            }
+            for significant in (False, True)
+            for public_only in (False, True)
+        ]
+        self.repr_params = [(name, p, name + "=") for name, p in self.params if p.significant]
+        self.batch_names = [name for name, p in self.params if p._is_batchable()]
         if "_unconsumed_params" not in cls.__dict__:  # per class: Luigi shares the first ancestor's set
             type.__setattr__(cls, "_unconsumed_params", set())
 
-    def param_values(self, cls: type, args: Any, kwargs: dict[str, Any]) -> list[tuple[str, Any]]:
-        return _param_values(
-            cls, self.family, self.params, self.positional, self.by_name, self.single_lookups, args, kwargs
-        )
-
-    def construct(self, cls: type, values: list[tuple[str, Any]], args: Any, kwargs: dict[str, Any]) -> Task:
-        """A new instance; ``__init__`` is skipped in favour of the already resolved values if possible."""
-        if self.plain_init:
-            instance = object.__new__(cls)  # still refuses abstract classes
-            instance._Task__set_values(values)
-            return instance
-        return type.__call__(cls, *args, **kwargs)
+    def init_instance(self, task: Task, values: Iterable[tuple[str, Any]]) -> None:
+        """Steps of ``Task.__init__`` after the parameter values are known."""
+        for name, value in values:
+            setattr(task, name, value)
+        param_kwargs = task.param_kwargs = dict(values)
+        if self.table_id:  # the general branch below, with the per-class tables
+            for name, param in self.typed:
+                param._warn_on_wrong_param_type(name, param_kwargs[name])
+            serialized = {}
+            for name, param in self.id_params:
+                serialized[name] = param.serialize(param_kwargs[name])
+            task_id = task.task_id = _task_id_from_keys(self.family, self.id_keys, serialized)
+        else:
+            task._warn_on_wrong_param_types()
+            task_id = task.task_id = task_id_str(
+                task.get_task_family(), task.to_str_params(only_significant=True, only_public=True)
+            )
+        task._Task__hash = hash(task_id)
+        task.set_tracking_url = None
+        task.set_status_message = None
+        task.set_progress_percentage = None
 
 
 _handler_order: dict[tuple[Any, Any, Any], int] = {}
@@ -325,10 +439,10 @@ _dispatch_cache: dict[type, tuple[Any, int, list[Any]]] = {}
 
 def _handler_classes(table: dict[Any, Any], task_class: type) -> list[Any]:
     """The classes with registered handlers that apply to instances of ``task_class``, in table order."""
-    version = getattr(table, "version", None)
     cached = _dispatch_cache.get(task_class)
-    if version is not None and cached is not None and cached[0] is table and cached[1] == version:
+    if cached is not None and cached[0] is table and cached[1] == table.version:  # only tables with versions are cached
         return cached[2]
+    version = getattr(table, "version", None)
     classes = [klass for klass in list(table) if isinstance(klass, type) and issubclass(task_class, klass)]
     if version is not None:
         _dispatch_cache[task_class] = (table, version, classes)
@@ -411,7 +525,11 @@ class Task(metaclass=Register):
 
     @property
     def task_family(self) -> str:
-        return self.__class__.task_family
+        cls = self.__class__
+        info = _class_infos.get(cls)
+        if info is not None and info.plain_family:  # what the metaclass property returns, without two calls
+            return info.family
+        return cls.task_family
 
     # --------------------------------------------------------------------- namespace and family
 
@@ -446,7 +564,10 @@ class Task(metaclass=Register):
 
     @classmethod
     def batch_param_names(cls) -> list[str]:
-        return [name for name, p in cls.get_params() if p._is_batchable()]
+        info = _class_infos.get(cls) or cls._class_info()
+        if info.custom_params:
+            return [name for name, p in cls.get_params() if p._is_batchable()]
+        return list(info.batch_names)
 
     @classmethod
     def get_param_names(cls, include_significant: bool = False) -> list[str]:
@@ -460,44 +581,15 @@ class Task(metaclass=Register):
         """Resolve every param in ``params`` from positional args, kwargs, command line, config, default."""
         info = cls._class_info()
         if params == info.params:  # the usual call (e.g. from an overridden __init__): reuse the cached views
-            return info.param_values(cls, args, kwargs)
-        by_name = dict(params)
-        positional = [(name, p) for name, p in params if p.positional]
-        single_lookups = {name: _single_lookup(p) for name, p in params}
-        return _param_values(cls, cls.get_task_family(), params, positional, by_name, single_lookups, args, kwargs)
+            return list(info.values(cls, info.family, args, kwargs))
+        return list(_ParamTable(params).values(cls, cls.get_task_family(), args, kwargs))
 
     # --------------------------------------------------------------------------- construction
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         params = self.get_params()
         values = self.get_param_values(params, args, kwargs)
-        self.__set_values(values)
-
-    def __set_values(self, values: list[tuple[str, Any]]) -> None:
-        """Steps of ``__init__`` after the parameter values are known."""
-        for name, value in values:
-            setattr(self, name, value)
-        self.param_kwargs = dict(values)
-        info = self._class_info()
-        if info.plain_hooks:  # same as the general branch, in one pass over the params
-            params = info.by_name
-            public = ParameterVisibility.PUBLIC
-            id_params = {}
-            for name, value in values:
-                param = params[name]
-                param._warn_on_wrong_param_type(name, value)
-                if param.significant and param.visibility == public:
-                    id_params[name] = param.serialize(value)
-            self.task_id = task_id_str(info.family, id_params)
-        else:
-            self._warn_on_wrong_param_types()
-            self.task_id = task_id_str(
-                self.get_task_family(), self.to_str_params(only_significant=True, only_public=True)
-            )
-        self.__hash = hash(self.task_id)
-        self.set_tracking_url = None
-        self.set_status_message = None
-        self.set_progress_percentage = None
+        self._class_info().init_instance(self, values)
 
     def __setstate__(self, state: Any) -> None:
         """Unpickling: the pickled hash of the id came from another interpreter's string hashing."""
@@ -535,20 +627,13 @@ class Task(metaclass=Register):
 
     def to_str_params(self, only_significant: bool = False, only_public: bool = False) -> dict[str, str]:
         """Serialized non-private param values, optionally only significant and/or public ones."""
-        params = self._class_info().by_name
-        private = ParameterVisibility.PRIVATE
-        public = ParameterVisibility.PUBLIC
+        cls = self.__class__
+        info = _class_infos.get(cls) or cls._class_info()
+        shown = info.str_filters[(2 if only_significant else 0) + (1 if only_public else 0)]
         params_str = {}
-        for name, value in self.param_kwargs.items():
-            param = params.get(name)
-            if param is None:
-                continue
-            visibility = param.visibility
-            if (
-                (not only_significant or param.significant)
-                and (not only_public or visibility == public)
-                and visibility != private
-            ):
+        for name, value in self.param_kwargs.items():  # its order, and names added to it later
+            param = shown.get(name)
+            if param is not None:
                 params_str[name] = param.serialize(value)
         return params_str
 
@@ -583,12 +668,12 @@ class Task(metaclass=Register):
 
     def __repr__(self) -> str:
         """``Family(p1=v1, p2=v2)`` over the significant params, in declaration order."""
-        params = self._class_info().params
+        info = self._class_info()
         values = self.param_kwargs
-        if any(name not in values for name, _ in params):  # params attached after construction
-            values = dict(self.get_param_values(params, [], self.param_kwargs))
-        shown = ", ".join(f"{name}={p.serialize(values[name])}" for name, p in params if p.significant)
-        return f"{self.get_task_family()}({shown})"
+        if not values.keys() >= info.by_name.keys():  # params attached after construction
+            values = dict(self.get_param_values(info.params, [], values))
+        shown = ", ".join([prefix + p.serialize(values[name]) for name, p, prefix in info.repr_params])
+        return f"{info.family if info.plain_family else self.get_task_family()}({shown})"
 
     # ------------------------------------------------------- dependencies, outputs and execution
 
@@ -672,6 +757,8 @@ class Task(metaclass=Register):
         ``SystemExit`` propagate.
         """
         table = self._event_callbacks
+        if not table:  # nothing registered anywhere: the common case, once per event per task
+            return
         for klass in _handler_classes(table, type(self)):
             handlers = table.get(klass)
             callbacks = handlers.get(event) if handlers else None
@@ -813,12 +900,30 @@ def getpaths(struct: Any) -> Any:
     return [getpaths(item) for item in iterator]
 
 
+def _all_tasks(items: list[Any] | tuple[Any, ...]) -> bool:
+    """True if every item is a task; for long sequences, asks once per distinct item class."""
+    if len(items) < 8:
+        kinds: Iterable[type] = map(type, items)
+    else:
+        try:
+            kinds = set(map(type, items))
+        except TypeError:  # a class whose metaclass makes it unhashable: not a task class
+            return False
+    for kind in kinds:
+        if not isinstance(kind, Register):
+            return False
+    return True
+
+
 def flatten(struct: Any) -> list[Any]:
     """All leaves of nested dicts (values), lists, tuples, sets and iterables; strings are leaves."""
     if struct is None:
         return []
-    if isinstance(type(struct), Register):  # a task (cheaper than the ABC isinstance check)
+    kind = type(struct)
+    if isinstance(kind, Register):  # a task (cheaper than the ABC isinstance check)
         return [struct]
+    if (kind is list or kind is tuple) and _all_tasks(struct):  # what requires() usually returns
+        return list(struct) if struct else []
     flat: list[Any] = []
     if isinstance(struct, dict):
         for value in struct.values():

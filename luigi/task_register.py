@@ -66,6 +66,11 @@ _class_infos: dict[type, Any] = {}
 _param_scans: dict[type, list[tuple[str, Any]]] = {}
 
 
+def _forget_all_class_infos() -> None:
+    """Drop the cached introspection of every class (a Parameter's flags changed; it may be shared)."""
+    _class_infos.clear()
+
+
 def _forget_class_infos(cls: type) -> None:
     """Drop cached introspection of ``cls`` and every subclass (they inherit its attributes)."""
     stack = [cls]
@@ -128,22 +133,29 @@ class Register(abc.ABCMeta):
         """Return the cached instance for these parameter values, constructing it if needed."""
         info = _class_infos.get(cls) or cls._class_info()
         if info.custom_values:
-            values = cls.get_param_values(cls.get_params(), args, kwargs)
+            values = tuple(cls.get_param_values(cls.get_params(), args, kwargs))
         else:
-            values = info.param_values(cls, args, kwargs)
+            values = info.values(cls, info.family, args, kwargs)
         cache = Register.__instance_cache
+        if cache is not None:
+            key = (cls, values)
+            try:
+                instance = cache.get(key)
+            except TypeError:
+                logger.debug("Not all parameter values are hashable so instance isn't coming from the cache")
+                cache = None
+            else:
+                if instance is not None:
+                    return instance
+        if info.plain_init:  # __init__ would only resolve the same values again
+            instance = object.__new__(cls)  # still refuses abstract classes
+            info.init_instance(instance, values)
+        else:
+            instance = type.__call__(cls, *args, **kwargs)
         if cache is None:
-            return info.construct(cls, values, args, kwargs)
-        key = (cls, tuple(values))
-        try:
-            instance = cache.get(key)
-        except TypeError:
-            logger.debug("Not all parameter values are hashable so instance isn't coming from the cache")
-            return info.construct(cls, values, args, kwargs)
-        if instance is None:
-            # setdefault: two threads racing on one key still end up sharing a single instance.
-            instance = cache.setdefault(key, info.construct(cls, values, args, kwargs))
-        return instance
+            return instance
+        # setdefault: two threads racing on one key still end up sharing a single instance.
+        return cache.setdefault(key, instance)
 
     @classmethod
     def clear_instance_cache(cls) -> None:
