@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Mapping
+from itertools import filterfalse
 from typing import Any, Callable, TextIO
 
 logger = logging.getLogger("luigi-interface")
@@ -90,7 +91,9 @@ class ProgressTracker:
         self._grants_read = 0
         self._bucket_of: dict[str, str] = {}
         self._totals = dict.fromkeys((PENDING, DONE, COMPLETE, FAILED), 0)
-        self._granted: set = set()  # ids ever handed to this worker: their DONE means "done", not "complete"
+        # Ids handed to this worker before it reported them (e.g. loaded from the scheduler): their
+        # DONE means "done", not "complete".  Ids already reported are not kept here (memory).
+        self._granted: set = set()
         self._lock = threading.Lock()  # the display thread and the final draw may both ask
 
     @classmethod
@@ -114,7 +117,7 @@ class ProgressTracker:
     def _absorb_grants(self) -> None:
         grants = self._grants[self._grants_read :]
         self._grants_read += len(grants)
-        self._granted.update(map(_GRANTED_TASK_ID, grants))
+        self._granted.update(filterfalse(self._bucket_of.__contains__, map(_GRANTED_TASK_ID, grants)))
 
     def _absorb_reports(self) -> None:
         reports = self._history[self._history_read :]
