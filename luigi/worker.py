@@ -1173,13 +1173,13 @@ class Worker:
             batch_tasks = [self._scheduled_tasks[t] for t in r["batch_task_ids"] if t in self._scheduled_tasks]
             self._batch_running_tasks[task_id] = batch_tasks
 
-        return GetWorkResponse(
-            task_id=task_id,
-            running_tasks=running_tasks,
-            n_pending_tasks=r["n_pending_tasks"],
-            n_unique_pending=r["n_unique_pending"],
-            n_pending_last_scheduled=r.get("n_pending_last_scheduled", 0),
-            worker_state=r.get("worker_state", WORKER_STATE_ACTIVE),
+        return GetWorkResponse(  # positional: a namedtuple built from keywords costs a dict per call
+            task_id,
+            running_tasks,
+            r["n_pending_tasks"],
+            r["n_unique_pending"],
+            r.get("n_pending_last_scheduled", 0),
+            r.get("worker_state", WORKER_STATE_ACTIVE),
         )
 
     def _run_task(self, task_id: str) -> None:
