@@ -513,11 +513,12 @@ class _StrOrder:
 
     A family line looks at the first task in that order (its parameters and the length of its
     ``str``), at most the first two tasks, or the first few values of a single parameter.  When all
-    tasks are of one class that keeps ``Task``'s ``str`` (``Family(name=value)``) and has exactly one
-    parameter, which is significant, the tasks correspond one to one to their values, and
-    ``serialize(value) + ")"`` orders them exactly as ``str`` does: then only the distinct values are
-    serialized, with no ``repr`` at all.  Otherwise the tasks are ordered by ``str`` itself, and fully
-    sorted only when the line shows more than the first task.
+    tasks are of one class that keeps ``Task``'s ``str`` (``Family(name=value, ...)``), that order
+    follows the serialized values (see :func:`_first_by_str`); with exactly one parameter, which is
+    significant, the tasks correspond one to one to their values and ``serialize(value) + ")"``
+    orders them exactly as ``str`` does, so only the distinct values are serialized, with no
+    ``repr`` at all.  Otherwise the tasks are ordered by ``str`` itself, and fully sorted only when
+    the line shows more than the first task.
     """
 
     def __init__(self, tasks: list) -> None:
@@ -525,9 +526,9 @@ class _StrOrder:
         self._sorted: list | None = None
         self._value_set: set | None = None
         self._keys: list[str] | None = None
-        plain = _plain_single_parameter(tasks) if len(tasks) > 2 else None
-        if plain is not None:
-            name, param = plain
+        shown = _plain_str_params(tasks) if len(tasks) > 2 else None
+        if shown is not None and len(shown) == 1 and len(type(tasks[0]).get_params()) == 1:
+            name, param = shown[0]
             values = set(map(operator.attrgetter(name), tasks))
             if len(values) == len(tasks):
                 self._value_set = values
@@ -537,7 +538,9 @@ class _StrOrder:
                 return
         if len(tasks) <= 2:
             self._sorted = sorted(tasks, key=str)
-        self._first = self._sorted[0] if self._sorted is not None else min(tasks, key=str)
+            self._first = self._sorted[0]
+        else:
+            self._first = _first_by_str(tasks, shown)
         self.params = self._first.get_params()
         self.first_str_len = len(str(self._first))
 
@@ -567,20 +570,38 @@ class _StrOrder:
         return map(_serialize_first_param, self.leading(_MAX_SHOWN_VALUES))
 
 
-def _plain_single_parameter(tasks: list) -> tuple[str, Any] | None:
-    """``(name, param)`` when all tasks are of one class with ``Task``'s ``str`` and that one
-    significant parameter, and a sample task's ``str`` is indeed ``Family(name=value)``."""
+def _plain_str_params(tasks: list) -> list[tuple[str, Any]] | None:
+    """The significant parameters when all tasks are of one class with ``Task``'s ``str``, which a
+    sample confirms is ``Family(name=value, ...)`` over them; else None."""
     cls = type(tasks[0])
     if cls.__str__ is not _task.Task.__str__ or cls.__repr__ is not _task.Task.__repr__:
         return None
-    params = cls.get_params()
-    if len(params) != 1 or not params[0][1].significant or len(set(map(type, tasks))) != 1:
+    if len(set(map(type, tasks))) != 1:
         return None
-    name, param = params[0]
+    shown = [(name, param) for name, param in cls.get_params() if param.significant]
     sample = tasks[0]
-    if str(sample) != f"{cls.get_task_family()}({name}={param.serialize(getattr(sample, name))})":
+    fields = ", ".join(f"{name}={param.serialize(getattr(sample, name))}" for name, param in shown)
+    if str(sample) != f"{cls.get_task_family()}({fields})":
         return None
-    return name, param
+    return shown
+
+
+def _first_by_str(tasks: list, shown: list[tuple[str, Any]] | None) -> Any:
+    """``min(tasks, key=str)``, calling ``str`` only on the tasks that can come first.
+
+    With the significant parameters ``shown`` (see :func:`_plain_str_params`), ``str(task)`` is a
+    constant ``Family(name=`` followed by the first value's serialization and its separator
+    (``", "`` or ``")"``).  Let ``m`` be the smallest such separated value: a task whose separated
+    value does not start with ``m`` differs from ``m`` at some position where it is greater, so it
+    sorts after every task whose value is ``m``.  Only the others need their full ``str``.
+    """
+    if not shown:
+        return min(tasks, key=str)
+    name, param = shown[0]
+    separator = ", " if len(shown) > 1 else ")"
+    keys = list(map(operator.add, map(param.serialize, map(operator.attrgetter(name), tasks)), itertools.repeat(separator)))
+    smallest = min(keys)
+    return min(itertools.compress(tasks, map(operator.methodcaller("startswith", smallest), keys)), key=str)
 
 
 def _family_line(family: str, tasks: list) -> str:
