@@ -67,6 +67,11 @@ class Custom(_RunsOnce):
         return f"Custom#{999 - self.k}"
 
 
+class Two(_RunsOnce):
+    s = luigi.Parameter()
+    t = luigi.Parameter()
+
+
 class Wrap(luigi.WrapperTask):
     def requires(self):
         yield from (Str(s=s) for s in ("a", "a!", "b", "a b", "a,"))
@@ -138,6 +143,18 @@ def test_family_lines_follow_str_order():
         "    - 1000 Sparse(i=0,10,100,1000,1002,1004,1006,1008,...)\n"
         "    - 5 Str(s=a b,a!,a,a,,b)\n"
         "    - 1 Wrap()\n"
+        "\n"
+        "This progress looks :) because there were no failed tasks or missing dependencies"
+    )
+
+
+def test_first_task_of_a_family_when_one_value_is_a_prefix_of_another():
+    """``Two(s=a, b, t=y)`` sorts before ``Two(s=a, t=y)``: ``"b"`` < ``"t"`` after the shared ``"a, "``."""
+    result = _build(*[Two(s=s, t=t) for s in ("a", "a, b", "a,") for t in ("z", "y")])
+    assert _body(result.summary_text) == (
+        "Scheduled 6 tasks of which:\n"
+        "* 6 ran successfully:\n"
+        "    - 6 Two(s=a, b, t=y) ...\n"
         "\n"
         "This progress looks :) because there were no failed tasks or missing dependencies"
     )
