@@ -26,7 +26,7 @@ import heapq
 from collections import defaultdict
 from typing import Any, Iterable, Iterator
 
-from luigi._scheduler.constants import BATCH_RUNNING, DISABLED, DONE, FAILED, PENDING, RUNNING
+from luigi._scheduler.constants import BATCH_RUNNING, DISABLED, DONE, FAILED, PENDING, RUNNING, UNKNOWN
 from luigi._scheduler.readyqueue import ReadyQueue
 from luigi._scheduler.records import OrderedSet
 
@@ -199,6 +199,10 @@ class StateIndex:
         fresh = snap is None
         if fresh:
             snap = self.snaps[tid] = _Snap()
+            if task.status == UNKNOWN and not (task.workers or task.deps or task.resources or task.worker_running
+                                               or task.batch_id is not None):
+                self._index_placeholder(tid, task, snap)
+                return
         old_status = snap.status
         status = task.status
         status_changed = status != old_status
@@ -291,6 +295,21 @@ class StateIndex:
                 other = self.tasks.get(dependent)
                 if other is not None:
                     self.refresh(other)
+
+    def _index_placeholder(self, tid: str, task: Any, snap: _Snap) -> None:
+        """``refresh`` of a new record nobody offered to run yet (a dependency placeholder):
+        of all the indexes only the status table and the stakeholder index concern it."""
+        self.status_tasks[UNKNOWN][tid] = task
+        self._seq += 1
+        self.version += 1
+        snap.status = UNKNOWN
+        snap.seq = self._seq
+        snap.family = task.family
+        stake = task.stakeholders
+        if stake:
+            self._set_stake(tid, snap, stake)
+        else:
+            self.orphans.add(tid)
 
     def _set_deps(self, tid: str, snap: _Snap, deps: Any) -> None:
         """Adopt a changed dependency set. O(|old deps| + |new deps|)."""

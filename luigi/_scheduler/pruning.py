@@ -37,16 +37,29 @@ def _fail_dead_workers_tasks(state: SimpleTaskState, config: Any) -> None:
 
 
 def prune_tasks(state: SimpleTaskState, config: Any, now: float | None = None) -> None:
-    """Fail dead workers' tasks, schedule removal of orphans, re-enable, retry and remove tasks."""
+    """Fail dead workers' tasks, schedule removal of orphans, re-enable, retry and remove tasks.
+
+    Runs before every ``get_work`` of the local scheduler, so each step first checks in O(1)
+    whether it has anything to do.
+    """
     now = state.now() if now is None else now
     status_tasks = state._status_tasks
     if status_tasks[RUNNING] or status_tasks[BATCH_RUNNING]:
         _fail_dead_workers_tasks(state, config)
-
     index = state._index
-    orphans = index.orphans
-    if orphans:
-        index.orphans = set()
+    if index.orphans:
+        _schedule_orphan_removal(state, config, now)
+    if state._disable_queue.has_due(now - config.disable_persist):
+        _re_enable_due(state, config, now)
+    if state._retry_queue.has_due(now):
+        _retry_due(state, config, now)
+    if state._remove_queue.has_due(now):
+        _remove_due(state, now)
+
+
+def _schedule_orphan_removal(state: SimpleTaskState, config: Any, now: float) -> None:
+    index = state._index
+    orphans, index.orphans = index.orphans, set()
     for task_id in orphans:
         task = state._tasks.get(task_id)
         if task is not None and not task.stakeholders and task.remove is None and task.status != RUNNING:
@@ -54,15 +67,18 @@ def prune_tasks(state: SimpleTaskState, config: Any, now: float | None = None) -
                          task_id, config.remove_delay)
             state.set_remove(task, now + config.remove_delay)
 
+
+def _re_enable_due(state: SimpleTaskState, config: Any, now: float) -> None:
     def disable_over(task: Any) -> bool | None:
         if task.status != DISABLED:
             return False
         return True if now - task.scheduler_disable_time > config.disable_persist else None
 
-    if state._disable_queue.has_due(now - config.disable_persist):
-        for task in list(state._disable_queue.pop_due(now - config.disable_persist, state._tasks, disable_over)):
-            state.re_enable(task, config)
+    for task in list(state._disable_queue.pop_due(now - config.disable_persist, state._tasks, disable_over)):
+        state.re_enable(task, config)
 
+
+def _retry_due(state: SimpleTaskState, config: Any, now: float) -> None:
     retry_enabled = config.retry_delay >= 0
 
     def retry_due(task: Any) -> bool | None:
@@ -70,16 +86,15 @@ def prune_tasks(state: SimpleTaskState, config: Any, now: float | None = None) -
             return False
         return True if task.retry < now else None
 
-    if state._retry_queue.has_due(now):
-        for task in list(state._retry_queue.pop_due(now, state._tasks, retry_due)):
-            state.set_status(task, PENDING, config)
+    for task in list(state._retry_queue.pop_due(now, state._tasks, retry_due)):
+        state.set_status(task, PENDING, config)
 
+
+def _remove_due(state: SimpleTaskState, now: float) -> None:
     def removable(task: Any) -> bool | None:
         return True if state.may_prune(task) else None
 
     doomed = []
-    if not state._remove_queue.has_due(now):
-        return
     for task in state._remove_queue.pop_due(now, state._tasks, removable):
         logger.info("Removing task %r", task.id)
         doomed.append(task.id)
