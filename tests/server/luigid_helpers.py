@@ -40,6 +40,7 @@ class ServerThread:
                 if not store.is_empty():
                     store.load_into(scheduler._state)
                 self.saver = server.StateSaver(store, scheduler)
+                self.saver.restore_settings()
             names = server._init_api(scheduler, 0, "127.0.0.1", unix_socket=unix_socket, state_saver=self.saver)
             self.port = None if unix_socket else names[0][1]
             ready.set()

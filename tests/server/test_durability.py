@@ -123,3 +123,18 @@ def test_kill_9_mid_run_then_restart_loses_nothing(make_luigid, tmp_path, client
     done = sch.task_list("DONE", "", limit=False)
     assert len(done) == N_TASKS - len(FAIL_ONCE) - len(FAIL_TWICE)
     assert luigid.terminate() == 0
+
+
+def test_resource_limits_set_at_runtime_survive_kill_9(make_luigid, tmp_path):
+    luigid = make_luigid("--state-path", str(tmp_path / "state.db"), config="[resources]\ngpu = 2\ncpu = 8\n").start()
+    sch = RemoteScheduler(luigid.url)
+    assert sch.update_resource("gpu", 5) is True
+    assert sch.update_resource("gpu", -1) is False  # refused: not kept either
+    sch.update_resources(tape=1)
+    luigid.kill()  # SIGKILL right after the answers: they were committed before being sent
+
+    luigid.config_path.write_text("[resources]\ngpu = 2\ncpu = 16\n")  # edited while luigid was down
+    luigid.start(port=luigid.port)
+    totals = {r["name"]: r["num_total"] for r in RemoteScheduler(luigid.url).resource_list()}
+    # runtime changes win; a limit never changed at runtime follows the configuration
+    assert totals == {"gpu": 5, "tape": 1, "cpu": 16}

@@ -219,10 +219,18 @@ def test_reply_escapes_closing_script_tags_like_luigi(make_server):
     assert list(json.loads(raw)["response"]) == ["A</script>"]
 
 
-def test_tasks_added_over_http_share_family_module_and_parameter_name_strings(make_server):
+def test_tasks_added_over_http_share_the_strings_the_scheduler_keeps(make_server):
     srv = make_server()
     for task_id in ("A", "B"):
-        add_task(srv.port, task_id, status="PENDING", module="my.module", params={"date": task_id})
-    a, b = (srv.scheduler._state.get_task(t) for t in ("A", "B"))
-    assert a.family is b.family and a.module is b.module
+        add_task(srv.port, task_id, status="PENDING", module="my.module", params={"date": task_id},
+                 param_visibilities={"date": 0})
+    add_task(srv.port, "C", status="PENDING", deps=["A", "Later"])
+    state = srv.scheduler._state
+    a, b, c = (state.get_task(t) for t in ("A", "B", "C"))
+    assert a.family is b.family and a.module is b.module and a.status is b.status
     assert next(iter(a.params)) is next(iter(b.params))
+    assert a.param_visibilities is b.param_visibilities and a.param_visibilities == {"date": 0}
+    assert next(iter(a.stakeholders)) is next(iter(b.stakeholders)) is next(iter(c.workers))
+    dep_ids = {dep: dep for dep in c.deps}
+    assert dep_ids["A"] is a.id  # the dependency's own id, not the request's copy
+    assert dep_ids["Later"] is state.get_task("Later").id  # created from the request's copy
