@@ -79,7 +79,7 @@ class ProgressTracker:
     responses (``{"task_id": ...}``) and ``running`` maps the ids of the tasks running right now.
     Every reported task is in one bucket (its last report: pending, done, complete or failed); a
     task that is running is shown as running instead.  :meth:`counts` first absorbs the entries
-    appended since the previous call (one dict update per report, one set insertion per grant) and
+    appended since the previous call (one dict update per report, one dict lookup per grant) and
     then looks up the few running tasks, so its cost follows the run's progress, not its size.
     """
 
