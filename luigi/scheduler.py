@@ -690,7 +690,7 @@ class Scheduler:
         try:
             state.set_status(task, RUNNING, self._config, now)
             task.worker_running = worker_id
-            task.resources_running = task.resources.copy()
+            task.resources_running = task.resources.copy() if task.resources else _NO_PARAMS  # read-only when empty
             task.time_running = now
         finally:
             state.end_deferred_refresh(task)

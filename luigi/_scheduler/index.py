@@ -28,7 +28,7 @@ from typing import Any, Iterable, Iterator
 
 from luigi._scheduler.constants import BATCH_RUNNING, DISABLED, DONE, FAILED, PENDING, RUNNING, UNKNOWN
 from luigi._scheduler.readyqueue import ReadyQueue
-from luigi._scheduler.records import OrderedSet
+from luigi._scheduler.records import _CompactSet
 
 _INTERN_LIMIT = 4096  # distinct worker/stakeholder tuples shared between snapshots
 
@@ -85,9 +85,10 @@ class WorkerSlot:
         return not (self.offered or self.running or self.batch_running or self.stakes)
 
 
-def _priority_of(task: Any) -> float:
-    priority = task.priority
-    return priority if isinstance(priority, (int, float)) else 0
+def _members(collection: Any) -> Any:
+    """The members of a record's ``workers``/``stakeholders``: the compact set's own (shared)
+    tuple or dict, so an unchanged member list is recognised by identity."""
+    return collection._items if isinstance(collection, _CompactSet) else collection
 
 
 class StateIndex:
@@ -223,15 +224,9 @@ class StateIndex:
             delta = -1 if status == DONE else 1
             flipped = [dependent for dependent in self.dependents(tid) if self._bump_unready(dependent, delta)]
 
-        workers = task.workers
-        items = workers._items if type(workers) is OrderedSet else workers
+        items = _members(task.workers)
         old_workers = snap.workers
-        count = len(items)
-        if count == len(old_workers) and (count == 0 or (count == 1 and old_workers[0] in items)
-                                          or tuple(items) == old_workers):
-            workers_changed = False
-        else:
-            workers_changed = True
+        workers_changed = items is not old_workers and tuple(items) != old_workers
         has_res = bool(task.resources)
         contributions_changed = status_changed or workers_changed or has_res != snap.has_res
         if contributions_changed and old_workers:
@@ -268,7 +263,7 @@ class StateIndex:
         snap.family = task.family
         snap.has_res = has_res
         if workers_changed:
-            snap.workers = self._intern(tuple(items))
+            snap.workers = items if type(items) is tuple else self._intern(tuple(items))
         if running_changed:
             snap.worker_running = worker_running
             snap.batch_id = batch_id
@@ -278,10 +273,9 @@ class StateIndex:
             self._running_contribution(tid, task, snap, remove=False)
 
         stake = task.stakeholders
-        old_stake = snap.stake
-        count = len(old_stake)
-        if count != len(stake) or (count == 1 and old_stake[0] not in stake) or \
-                (count > 1 and not all(worker_id in stake for worker_id in old_stake)):
+        stake_items = _members(stake)
+        if stake_items is not snap.stake and (len(stake_items) != len(snap.stake)
+                                             or not all(worker_id in stake for worker_id in snap.stake)):
             self._set_stake(tid, snap, stake)
         if not stake:
             self.orphans.add(tid)
@@ -342,7 +336,8 @@ class StateIndex:
         for worker_id in stake:
             if worker_id not in old_stake:
                 self.slot(worker_id).stakes.add(tid)
-        snap.stake = self._intern(tuple(sorted(stake)))
+        items = _members(stake)
+        snap.stake = items if type(items) is tuple else self._intern(tuple(items))
 
     def _contribute(self, tid: str, task: Any, snap: _Snap, sign: int, membership: bool) -> None:
         """Add (+1) or remove (-1) ``task``'s share of the tables of every worker in ``snap.workers``.

@@ -36,16 +36,44 @@ def _get_default(x: Any, default: Any) -> Any:
     return default if x is None else x
 
 
-class OrderedSet(collections.abc.MutableSet):
-    """Insertion-ordered set backed by a dict (O(1) add/discard/peek)."""
+_SMALL_SET = 8  # up to this many members a compact set is a shared tuple
+_SHARED_TUPLE_LIMIT = 4096
+_shared_tuples: dict[tuple, tuple] = {}
+
+
+def _shared(items: tuple) -> tuple:
+    """One tuple object per distinct small member list: millions of tasks have the same one or
+    two worker ids as workers/stakeholders, and then hold a pointer instead of a hash table."""
+    try:
+        shared = _shared_tuples.get(items)
+    except TypeError:  # unhashable members: not shareable
+        return items
+    if shared is None:
+        if len(_shared_tuples) >= _SHARED_TUPLE_LIMIT:
+            _shared_tuples.clear()
+        shared = _shared_tuples[items] = items
+    return shared
+
+
+class _CompactSet(collections.abc.MutableSet):
+    """Insertion-ordered mutable set that is a shared tuple while it has at most ``_SMALL_SET``
+    members (O(size) add/discard, size <= 8) and a dict beyond (O(1) add/discard).
+
+    Scheduler records hold two of these per task (``workers`` and ``stakeholders``); a Python
+    set or dict costs over 200 bytes even with one member, the shared tuple costs nothing.
+    """
 
     __slots__ = ("_items",)
 
     def __init__(self, iterable: Iterable | None = None) -> None:
-        self._items: dict = {}
+        self._items: tuple | dict = ()
         if iterable is not None:
             for key in iterable:
-                self._items[key] = None
+                self.add(key)
+
+    @classmethod
+    def _from_iterable(cls, iterable: Iterable) -> _CompactSet:
+        return cls(iterable)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -60,19 +88,48 @@ class OrderedSet(collections.abc.MutableSet):
         return reversed(self._items)
 
     def add(self, key: Any) -> None:
-        self._items.setdefault(key, None)
+        items = self._items
+        if type(items) is tuple:
+            if key in items:
+                return
+            if len(items) < _SMALL_SET:
+                self._items = _shared(items + (key,))
+                return
+            items = self._items = dict.fromkeys(items)
+        items.setdefault(key, None)
 
     def discard(self, key: Any) -> None:
-        self._items.pop(key, None)
+        items = self._items
+        if type(items) is tuple:
+            if key in items:
+                self._items = _shared(tuple(member for member in items if member != key))
+        else:
+            items.pop(key, None)
+
+    __hash__ = None  # mutable
+
+    def _reset(self, keys: Iterable) -> None:
+        self._items = ()
+        for key in keys:
+            self.add(key)
+
+
+class OrderedSet(_CompactSet):
+    """Insertion-ordered set (Luigi's ``OrderedSet``); ``peek``/``pop`` take the newest or oldest."""
+
+    __slots__ = ()
 
     def peek(self, last: bool = True) -> Any:
-        if not self._items:
+        items = self._items
+        if not items:
             raise KeyError("set is empty")
-        return next(reversed(self._items)) if last else next(iter(self._items))
+        if type(items) is tuple:
+            return items[-1] if last else items[0]
+        return next(reversed(items)) if last else next(iter(items))
 
     def pop(self, last: bool = True) -> Any:
         key = self.peek(last)
-        del self._items[key]
+        self.discard(key)
         return key
 
     def __repr__(self) -> str:
@@ -99,8 +156,17 @@ class OrderedSet(collections.abc.MutableSet):
         return {"end": end, "map": node_map}
 
     def __setstate__(self, state: dict) -> None:
-        keys = state["map"].keys() if "map" in state else state.get("_items", {})
-        self._items = dict.fromkeys(keys)
+        self._reset(state["map"].keys() if "map" in state else state.get("_items", {}))
+
+
+class StakeholderSet(_CompactSet):
+    """A task's stakeholder worker ids: a set (equal to sets with the same members) stored
+    compactly. Pickled task records carry a plain ``set`` instead (see ``Task.fields``)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return repr(set(self._items)) if self._items else "set()"
 
 
 OrderedSet.__module__ = _PUBLIC_MODULE
@@ -158,7 +224,7 @@ class Task:
     ) -> None:
         created = clock.now() if now is None else now
         self.id = task_id
-        self.stakeholders: set = set()
+        self.stakeholders = StakeholderSet()
         self.workers = OrderedSet()
         self.deps = set(deps) if deps else _EMPTY_DEPS
         self.status = status
@@ -218,6 +284,8 @@ class Task:
         values.update(self.__dict__)
         if isinstance(values.get("deps"), frozenset):
             values["deps"] = set(values["deps"])  # the shared empty frozenset is an internal detail
+        if isinstance(values.get("stakeholders"), StakeholderSet):
+            values["stakeholders"] = set(values["stakeholders"])  # Luigi's state files hold a set
         return values
 
     def __getstate__(self) -> dict:
@@ -227,6 +295,9 @@ class Task:
         self._failures = self._message_responses = None
         for name, value in state.items():
             setattr(self, name, value)
+        stakeholders = state.get("stakeholders")
+        if stakeholders is not None and not isinstance(stakeholders, StakeholderSet):
+            self.stakeholders = StakeholderSet(stakeholders)
 
     def __repr__(self) -> str:
         return f"Task({self.fields()!r})"
@@ -302,7 +373,7 @@ class Task:
         """Rebuild a record produced by :meth:`to_record`."""
         task = cls.__new__(cls)
         task.__setstate__(record)
-        task.stakeholders = set(record.get("stakeholders", ()))
+        task.stakeholders = StakeholderSet(record.get("stakeholders", ()))
         task.workers = OrderedSet(record.get("workers", ()))
         task.deps = set(record.get("deps", ())) or _EMPTY_DEPS
         task.failures = collections.deque(record.get("failures", ()))

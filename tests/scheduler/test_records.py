@@ -136,3 +136,29 @@ def test_scheduler_options_from_config_file(tmp_path):
     configuration.get_config().set("resources", "db", "3")
     sch = scheduler_module.Scheduler()
     assert sch._config.retry_delay == 5.0 and sch._resources == {"db": 3}
+
+
+def test_compact_sets_behave_like_sets_and_pickle_as_luigi_does():
+    from luigi._scheduler.records import StakeholderSet
+
+    task = Task("A", "PENDING", ["B"])
+    task.stakeholders.add("w1")
+    task.stakeholders.add("w1")
+    assert task.stakeholders == {"w1"} and {"w1"} == task.stakeholders and len(task.stakeholders) == 1
+    state = task.__getstate__()
+    assert type(state["stakeholders"]) is set  # state files keep Luigi's plain set
+    clone = pickle.loads(pickle.dumps(task))
+    assert isinstance(clone.stakeholders, StakeholderSet) and clone.stakeholders == {"w1"}
+    clone.stakeholders.discard("w1")
+    assert not clone.stakeholders and task.stakeholders == {"w1"}
+
+
+def test_ordered_set_grows_past_the_compact_size_and_keeps_order():
+    items = OrderedSet()
+    for key in range(20):
+        items.add(key)
+    items.add(3)
+    items.discard(4)
+    assert list(items) == [k for k in range(20) if k != 4]
+    assert items.peek() == 19 and items.peek(last=False) == 0
+    assert items.pop() == 19 and items.pop(last=False) == 0 and len(items) == 17
