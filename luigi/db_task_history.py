@@ -13,16 +13,30 @@ The scheduler calls :meth:`DbTaskHistory.task_scheduled`, :meth:`task_started` a
 (created at its first event in this server's lifetime, with its parameters and host). The history
 pages of :mod:`luigi.server` read it back with the ``find_*`` methods.
 
-Differences from Luigi: ``find_task_by_task_id`` asks the database for the newest row only and
-``_upgrade_schema`` commits its DDL.
+Writes happen on a background thread. Luigi writes each event inside the RPC call that caused
+it, i.e. on luigid's event loop, so a slow or locked history database stalls every worker's
+requests. Here the three recording methods take the event's timestamp and queue the write; one
+writer thread (see :class:`_BackgroundWriter`) applies the writes in order, so each task's events
+keep their order and all events of a task id still go to one ``tasks`` row. Reads (``_session()``
+without a session and the ``find_*`` methods) first wait for the queued writes, so whoever records
+an event and then reads sees it, as with Luigi. :meth:`DbTaskHistory.close` (called by luigid at
+shutdown, and at interpreter exit) writes what is still queued. An in-memory SQLite database
+(``sqlite://``) is per connection, hence per thread: it is written synchronously.
+
+Other differences from Luigi: ``find_task_by_task_id`` asks the database for the newest row only
+and ``_upgrade_schema`` commits its DDL.
 """
 
 from __future__ import annotations
 
+import atexit
 import datetime
 import logging
+import os
+import queue
+import threading
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import sqlalchemy
 import sqlalchemy.orm
@@ -32,6 +46,7 @@ from luigi import configuration, task_history
 from luigi.task_status import DONE, FAILED, PENDING, RUNNING
 
 logger = logging.getLogger("luigi-interface")
+_scheduler_logger = logging.getLogger("luigi.scheduler")  # where Luigi logs failed history writes
 
 Base = sqlalchemy.orm.declarative_base()
 
@@ -50,6 +65,9 @@ class DbTaskHistory(task_history.TaskHistory):
         if session:
             yield session
             return
+        writer = self._writer
+        if writer is not None and not writer.is_current_thread():
+            writer.flush()  # a reader sees every event recorded before it asked
         session = self.session_factory()
         try:
             yield session
@@ -67,19 +85,31 @@ class DbTaskHistory(task_history.TaskHistory):
         Base.metadata.create_all(self.engine)
         self.tasks: dict[str, task_history.StoredTask] = {}
         _upgrade_schema(self.engine)
+        self._writer = None if _is_in_memory(self.engine) else _BackgroundWriter()
 
     def task_scheduled(self, task: Any) -> None:
         htask = self._get_task(task, status=PENDING)
-        self._add_task_event(htask, TaskEvent(event_name=PENDING, ts=datetime.datetime.now()))
+        self._record(htask, TaskEvent(event_name=PENDING, ts=datetime.datetime.now()))
 
     def task_finished(self, task: Any, successful: bool) -> None:
         event_name = DONE if successful else FAILED
         htask = self._get_task(task, status=event_name)
-        self._add_task_event(htask, TaskEvent(event_name=event_name, ts=datetime.datetime.now()))
+        self._record(htask, TaskEvent(event_name=event_name, ts=datetime.datetime.now()))
 
     def task_started(self, task: Any, worker_host: str) -> None:
         htask = self._get_task(task, status=RUNNING, host=worker_host)
-        self._add_task_event(htask, TaskEvent(event_name=RUNNING, ts=datetime.datetime.now()))
+        self._record(htask, TaskEvent(event_name=RUNNING, ts=datetime.datetime.now()))
+
+    def close(self) -> None:
+        """Write every queued event and stop the writer thread (luigid calls this at shutdown)."""
+        if self._writer is not None:
+            self._writer.close()
+
+    def _record(self, htask: task_history.StoredTask, event: TaskEvent) -> None:
+        if self._writer is None:
+            self._add_task_event(htask, event)
+        else:
+            self._writer.submit(self._add_task_event, htask, event)
 
     def _get_task(self, task: Any, status: str, host: str | None = None) -> task_history.StoredTask:
         if task.id in self.tasks:
@@ -164,6 +194,82 @@ class DbTaskHistory(task_history.TaskHistory):
             if record is None:
                 raise IndexError(f"no task record for task id {task_id!r}")
             return record
+
+
+def _is_in_memory(engine: sqlalchemy.engine.Engine) -> bool:
+    return engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
+
+
+class _BackgroundWriter:
+    """Runs submitted calls one after the other on a daemon thread, in submission order.
+
+    The queue is bounded (``maxsize`` calls) so a database that cannot keep up costs a bounded
+    amount of memory: once it is full, :meth:`submit` blocks until the writer catches up (logged
+    once per backlog). A call that raises is logged as the scheduler logs history errors (``"Error
+    saving Task history"``) and the next one runs. The thread starts with the first call (and again in a
+    forked child, which has no copy of it)."""
+
+    def __init__(self, maxsize: int = 10000) -> None:
+        self._queue: queue.Queue = queue.Queue(maxsize)
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._lock = threading.Lock()
+        self._warned_full = False
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> None:
+        self._ensure_started()
+        item = (fn, args)
+        try:
+            self._queue.put_nowait(item)
+        except queue.Full:
+            if not self._warned_full:
+                self._warned_full = True
+                logger.warning("Task history database is slow: %d writes queued, recording waits for it",
+                               self._queue.maxsize)
+            self._queue.put(item)
+        else:
+            self._warned_full = False
+
+    def flush(self) -> None:
+        """Return once every call submitted so far has run."""
+        if self._thread is not None and self._pid == os.getpid():
+            self._queue.join()
+
+    def close(self) -> None:
+        with self._lock:
+            thread, self._thread = self._thread, None
+            if thread is None or self._pid != os.getpid():
+                return
+            self._queue.put(None)
+        thread.join()
+
+    def is_current_thread(self) -> bool:
+        return threading.current_thread() is self._thread
+
+    def _ensure_started(self) -> None:
+        if self._thread is not None and self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._thread is None or self._pid != os.getpid():
+                self._queue = queue.Queue(self._queue.maxsize)
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._run, name="luigi-task-history", daemon=True)
+                self._thread.start()
+                atexit.register(self.close)
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            try:
+                if item is None:
+                    return
+                fn, args = item
+                try:
+                    fn(*args)
+                except Exception:
+                    _scheduler_logger.warning("Error saving Task history", exc_info=True)
+            finally:
+                self._queue.task_done()
 
 
 class TaskParameter(Base):

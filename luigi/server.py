@@ -803,6 +803,9 @@ def run(
         logger.info("Scheduler instance shutting down")
         if saver is not None:
             saver.close()
+        close_history = getattr(scheduler.task_history, "close", None)
+        if close_history is not None:
+            close_history()  # write the queued history events
         if saver is None or scheduler._config.state_path.endswith(".pickle"):
             scheduler.dump()  # Luigi-compatible pickle (also flushes batched e-mails)
         elif hasattr(scheduler, "_email_batcher"):

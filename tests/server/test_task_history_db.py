@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import time
 import urllib.parse
 
 import pytest
@@ -105,3 +106,31 @@ def test_history_pages_404_when_history_is_off(make_server):
     status, body, _ = http_call(srv.port, "/history", method="GET")
     assert status == 404
     assert "record_task_history" in body["error"]["message"]
+
+
+def test_luigid_writes_history_off_the_event_loop(make_luigid, tmp_path):
+    db = tmp_path / "history.db"
+    config = f"[scheduler]\nrecord_task_history = true\n[task_history]\ndb_connection = sqlite:///{db}\n"
+    luigid = make_luigid("--state-path", str(tmp_path / "state.db"), config=config).start()
+    from luigi.rpc import RemoteScheduler
+
+    sch = RemoteScheduler(luigid.url)
+    run_one_task(sch, "A(p=1)")
+    blocker = sqlite3.connect(db, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")  # the history database is locked, e.g. by a long report
+    try:
+        started = time.monotonic()
+        run_one_task(sch, "B(p=1)")  # three events to record while nobody can write
+        elapsed = time.monotonic() - started
+        assert sch.task_list("DONE", "")["B(p=1)"]["status"] == "DONE"
+    finally:
+        blocker.execute("COMMIT")
+        blocker.close()
+    # a write on the event loop would hold each reply for SQLite's 5 s busy timeout
+    assert elapsed < 3.0
+    assert luigid.terminate() == 0  # a clean shutdown writes what is still queued
+    rows = sqlite3.connect(db).execute(
+        "SELECT t.task_id, t.name, t.host, e.event_name FROM task_events e JOIN tasks t ON t.id = e.task_id "
+        "ORDER BY e.id").fetchall()
+    assert rows == [(task_id, "Fam", "build-host", event) for task_id in ("A(p=1)", "B(p=1)")
+                    for event in ("PENDING", "RUNNING", "DONE")]
