@@ -1,4 +1,4 @@
-"""Microseconds per task instantiation, ours vs real Luigi 3.8.1, side by side.
+"""Microseconds per task instantiation and per task-model call, ours vs real Luigi 3.8.1, side by side.
 
 Usage: python bench/task_creation.py
 The same benchmark code runs in two subprocesses: one importing this checkout's ``luigi``, one
@@ -63,6 +63,16 @@ cases["3 params (2 defaults), cache hit"] = best(lambda i: Three(a=1))
 cases["3 params positional, cache miss"] = best(lambda i: Three(i, "y", 4))
 Register.disable_instance_cache()
 cases["3 params given, cache disabled"] = best(lambda i: Three(a=1, b="y", c=4))
+Register.clear_instance_cache()
+
+# What the worker asks of every task it schedules and runs.
+task = Three(a=1)
+leaves = [One(a=i) for i in range(1000)]
+cases["to_str_params (3 params)"] = best(lambda i: task.to_str_params())
+cases["repr (3 params)"] = best(lambda i: repr(task))
+cases["trigger_event, no handlers"] = best(lambda i: task.trigger_event(luigi.Event.START, task))
+cases["deps() of a leaf"] = best(lambda i: task.deps())
+cases["flatten, per task of a 1000-task list"] = best(lambda i: luigi.task.flatten(leaves)) / 1000
 print(json.dumps(cases))
 '''
 
