@@ -225,8 +225,12 @@ class Scheduler:
         state._dirty_workers.add(worker_id)
         return worker
 
-    def _update_priority(self, task: Task, prio: Any, worker: str) -> None:
-        """Raise ``task`` and its known transitive deps to at least ``prio``. O(raised tasks + their deps)."""
+    def _update_priority(self, task: Task, prio: Any, worker: str, deps_settled: bool = False) -> None:
+        """Raise ``task`` and its known transitive deps to at least ``prio``. O(raised tasks + their deps).
+
+        ``deps_settled``: every dep already has at least ``task``'s priority, so they are only
+        visited if the task's own priority rises.
+        """
         tasks = self._state._tasks
         stack: list = []
         current, wanted = task, prio
@@ -236,6 +240,8 @@ class Scheduler:
             if new_priority != current.priority:
                 current.priority = new_priority
                 self._state.touch_task(current)
+            elif deps_settled and current is task:
+                return
             for dep_id in current.deps:
                 dep = tasks.get(dep_id)
                 if dep is not None and new_priority > dep.priority:
@@ -381,11 +387,15 @@ class Scheduler:
                 task.deps.update(new_deps)
             task.resources = resources
 
+            # A repeated report (no new deps) from a stakeholder, while no record was removed: the
+            # deps already have this stakeholder and at least this task's priority, so the walks
+            # over them (a fan-in root has one dependency per leaf) can be skipped.
+            deps_settled = not deps_changed and state.task_removals == 0 and worker_id in task.stakeholders
             if not worker.disabled and not assistant:
                 task.stakeholders.add(worker_id)
-                if task.deps:
+                if task.deps and not deps_settled:
                     self._add_dep_stakeholders(task, worker_id, priority, deps if deps and not new_deps else task.deps)
-            self._update_priority(task, priority, worker_id)
+            self._update_priority(task, priority, worker_id, deps_settled)
             task.retry_policy = retry_policy
             if runnable and status != FAILED and not worker.disabled:
                 task.workers.add(worker_id)

@@ -76,6 +76,9 @@ class SimpleTaskState:
         self._dirty_tasks: Any = _UNTRACKED
         self._dirty_workers: Any = _UNTRACKED
         self._deferred: str | None = None
+        # Bumped whenever records may have disappeared (removal, state replaced): until then a
+        # task's dependencies all exist with the stakeholders and priorities reported for them.
+        self.task_removals = 0
         self._reset_indexes()
 
     def _reset_indexes(self) -> None:
@@ -132,6 +135,7 @@ class SimpleTaskState:
     def set_state(self, state: tuple) -> None:
         """Adopt ``(tasks, workers[, task_batchers])`` and rebuild every index. O(tasks + edges)."""
         self._tasks, self._active_workers = state[0], state[1]
+        self.task_removals += 1
         if len(state) >= 3:
             self._task_batchers = state[2]
         self._rebuild()
@@ -346,6 +350,7 @@ class SimpleTaskState:
 
     def inactivate_tasks(self, delete_tasks: Iterable[str]) -> None:
         """Forget tasks (and drop them from their workers' ``tasks`` sets). O(Σ |workers|)."""
+        self.task_removals += 1
         for task_id in list(delete_tasks):
             task = self._tasks.pop(task_id, None)
             self._dirty_tasks.add(task_id)

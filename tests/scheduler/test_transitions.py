@@ -171,3 +171,19 @@ def test_disabled_worker_may_only_report_on_running_tasks(sch):
 def test_update_resource_rejects_non_ints(sch, bad):
     assert sch.update_resource("r", bad) is False
     assert sch.update_resource("r", 3) is True and sch._resources["r"] == 3
+
+
+def test_repeated_report_of_a_parent_recreates_a_removed_dependency_and_raises_priorities(sch, clock):
+    sch.add_task(worker=W, task_id="Root", status=PENDING, deps=["A", "B"], priority=1)
+    sch.add_task(worker=W, task_id="A", status=PENDING, priority=1)
+    # B's record goes away (its removal was scheduled and is now due); the next report of the
+    # parent, without deps, must bring the placeholder back as Luigi does
+    b = sch._state.get_task("B")
+    sch._state.set_remove(b, clock.now)
+    sch.prune()
+    assert sch._state.get_task("B") is None
+    sch.add_task(worker=W, task_id="Root", status=PENDING, priority=1)
+    assert sch._state.get_task("B").status == UNKNOWN and sch._state.get_task("B").stakeholders == {W}
+    # a higher priority on a repeated report still reaches every dependency
+    sch.add_task(worker=W, task_id="Root", status=PENDING, priority=5)
+    assert [sch._state.get_task(t).priority for t in ("Root", "A", "B")] == [5, 5, 5]
