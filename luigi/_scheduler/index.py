@@ -28,7 +28,7 @@ from typing import Any, Iterable, Iterator
 
 from luigi._scheduler.constants import BATCH_RUNNING, DISABLED, DONE, FAILED, PENDING, RUNNING, UNKNOWN
 from luigi._scheduler.readyqueue import ReadyQueue
-from luigi._scheduler.records import _CompactSet
+from luigi._scheduler.records import OrderedSet, StakeholderSet
 
 _INTERN_LIMIT = 4096  # distinct worker/stakeholder tuples shared between snapshots
 
@@ -87,8 +87,10 @@ class WorkerSlot:
 
 def _members(collection: Any) -> Any:
     """The members of a record's ``workers``/``stakeholders``: the compact set's own (shared)
-    tuple or dict, so an unchanged member list is recognised by identity."""
-    return collection._items if isinstance(collection, _CompactSet) else collection
+    tuple or dict, so an unchanged member list is recognised by identity. (Exact type checks:
+    ``isinstance`` against an ABC-derived class costs more than the rest of the lookup.)"""
+    kind = type(collection)
+    return collection._items if kind is OrderedSet or kind is StakeholderSet else collection
 
 
 class StateIndex:
@@ -275,9 +277,9 @@ class StateIndex:
         stake = task.stakeholders
         stake_items = _members(stake)
         if stake_items is not snap.stake and (len(stake_items) != len(snap.stake)
-                                             or not all(worker_id in stake for worker_id in snap.stake)):
+                                             or not all(worker_id in stake_items for worker_id in snap.stake)):
             self._set_stake(tid, snap, stake)
-        if not stake:
+        if not stake_items:
             self.orphans.add(tid)
 
         if was_ready != ready:
@@ -300,7 +302,7 @@ class StateIndex:
         snap.seq = self._seq
         snap.family = task.family
         stake = task.stakeholders
-        if stake:
+        if _members(stake):
             self._set_stake(tid, snap, stake)
         else:
             self.orphans.add(tid)
@@ -326,17 +328,17 @@ class StateIndex:
         snap.deps = tuple(deps)
         self.version += 1
 
-    def _set_stake(self, tid: str, snap: _Snap, stake: set) -> None:
+    def _set_stake(self, tid: str, snap: _Snap, stake: Any) -> None:
         old_stake = snap.stake
+        items = _members(stake)
         for worker_id in old_stake:
-            if worker_id not in stake:
+            if worker_id not in items:
                 slot = self.workers.get(worker_id)
                 if slot is not None:
                     slot.stakes.discard(tid)
-        for worker_id in stake:
+        for worker_id in items:
             if worker_id not in old_stake:
                 self.slot(worker_id).stakes.add(tid)
-        items = _members(stake)
         snap.stake = items if type(items) is tuple else self._intern(tuple(items))
 
     def _contribute(self, tid: str, task: Any, snap: _Snap, sign: int, membership: bool) -> None:
