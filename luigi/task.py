@@ -668,7 +668,8 @@ class Task(metaclass=Register):
 
     def __repr__(self) -> str:
         """``Family(p1=v1, p2=v2)`` over the significant params, in declaration order."""
-        info = self._class_info()
+        cls = self.__class__
+        info = _class_infos.get(cls) or cls._class_info()
         values = self.param_kwargs
         if not values.keys() >= info.by_name.keys():  # params attached after construction
             values = dict(self.get_param_values(info.params, [], values))
@@ -922,8 +923,11 @@ def flatten(struct: Any) -> list[Any]:
     kind = type(struct)
     if isinstance(kind, Register):  # a task (cheaper than the ABC isinstance check)
         return [struct]
-    if (kind is list or kind is tuple) and _all_tasks(struct):  # what requires() usually returns
-        return list(struct) if struct else []
+    if kind is list or kind is tuple:  # what requires() usually returns: often empty or only tasks
+        if not struct:
+            return []
+        if _all_tasks(struct):
+            return list(struct)
     flat: list[Any] = []
     if isinstance(struct, dict):
         for value in struct.values():

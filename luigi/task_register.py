@@ -37,7 +37,15 @@ TaskClassAmbiguousException = TaskClassAmbigiousException
 
 # Class attributes whose reassignment can change a class's task family (and so the registry).
 _FAMILY_ATTRIBUTES = frozenset(
-    {"task_namespace", "_namespace_at_class_time", "_visible_in_registry", "get_task_family", "get_task_namespace"}
+    {
+        "task_namespace",
+        "_namespace_at_class_time",
+        "_visible_in_registry",
+        "get_task_family",
+        "get_task_namespace",
+        "__name__",
+        "__module__",
+    }
 )
 # Class attributes whose reassignment changes how instances are built (besides Parameter values).
 _CONSTRUCTION_ATTRIBUTES = _FAMILY_ATTRIBUTES | frozenset(

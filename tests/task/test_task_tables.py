@@ -200,3 +200,15 @@ def test_task_family_of_instances_follows_renamed_namespace():
     assert Spaced() is old  # the instance cache is keyed on parameter values only
     Register.clear_instance_cache()
     assert Spaced().task_id == "two.Spaced__99914b932b"
+
+
+def test_renamed_class_gets_its_new_family():
+    class Before(luigi.Task):
+        pass
+
+    task = Before()
+    Before.__name__ = "After"
+    assert task.task_family == Before.task_family == "After"
+    Register.clear_instance_cache()
+    assert Before().task_id == "After__99914b932b"
+    assert Register.get_task_cls("After") is Before
