@@ -5,10 +5,12 @@ values; ``task_id_str`` turns those into the id exchanged with schedulers, so it
 fixed by compatibility with Luigi.
 
 Performance notes (Luigi recomputes all of this on every instantiation): the parameter list of a
-class, its positional subset and its family are computed once per class into a ``_ClassInfo`` and
-reused until a parameter or construction hook of some task class is reassigned; parameter values
-are resolved once per construction (the instance cache key and ``__init__`` share them when
-``__init__`` is not overridden); default lookup asks each parameter once instead of twice.
+class, its positional subset, its family, which parameters enter the id / ``to_str_params`` /
+``repr`` and the sorted JSON keys of the id are computed once per class into a ``_ClassInfo`` and
+reused until a parameter or construction hook of the class, or a flag of one of its Parameter
+objects, is reassigned. Parameter values are resolved once per construction (the instance cache
+key and ``__init__`` share them when ``__init__`` is not overridden); defaults ask each parameter
+once instead of twice, with the command line and config fetched once per construction.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ TASK_ID_TRUNCATE_PARAMS = 16
 TASK_ID_TRUNCATE_HASH = 10
 TASK_ID_INVALID_CHAR_REGEX = re.compile(r"[^A-Za-z0-9_]")
 _SAME_AS_PYTHON_MODULE = "_same_as_python_module"
+_ABSENT = object()
 _NOT_USER_SPECIFIED = "__not_user_specified"
 
 T = TypeVar("T")
@@ -236,18 +239,24 @@ def _warn_unconsumed_config(cls: type, family: str, consumed: dict[str, Any], co
             warned.add(composite)
 
 
-def _checks_value_types(param: Any) -> bool:
-    """False if ``param._warn_on_wrong_param_type`` is a stock check that never applies to its class.
+# Which values ``param._warn_on_wrong_param_type`` needs to see (see ``_type_check``).
+_CHECK_NONE, _CHECK_NON_STRINGS, _CHECK_ALL = 0, 1, 2
+
+
+def _type_check(param: Any) -> int:
+    """Which values need ``param._warn_on_wrong_param_type``: none, non-strings only, or all.
 
     The stock checks of ``Parameter`` and ``TimeDeltaParameter`` only look at values of exactly
-    that class, so typed subclasses (``IntParameter``...) need no call per task.
+    that class, so typed subclasses (``IntParameter``...) need no call per task, and the plain
+    ``Parameter`` check only warns about non-strings.
     """
     kind = type(param)
     method = kind._warn_on_wrong_param_type
-    for checked in (Parameter, parameter.TimeDeltaParameter):
-        if method is checked._warn_on_wrong_param_type and kind is not checked:
-            return False
-    return True
+    if method is Parameter._warn_on_wrong_param_type:
+        return _CHECK_NON_STRINGS if kind is Parameter else _CHECK_NONE
+    if method is parameter.TimeDeltaParameter._warn_on_wrong_param_type and kind is not parameter.TimeDeltaParameter:
+        return _CHECK_NONE
+    return _CHECK_ALL
 
 
 class _ParamTable:
@@ -341,7 +350,8 @@ class _ClassInfo(_ParamTable):
         )
         public = ParameterVisibility.PUBLIC
         private = ParameterVisibility.PRIVATE
-        self.typed = [(name, p) for name, p in self.params if _checks_value_types(p)]
+        checks = [(name, p, _type_check(p)) for name, p in self.params]
+        self.typed = [(name, p, check == _CHECK_NON_STRINGS) for name, p, check in checks if check != _CHECK_NONE]
         self.id_params = [(name, p) for name, p in self.params if p.significant and p.visibility == public]
         self.id_keys = _id_keys(name for name, _ in self.id_params)
         # to_str_params(only_significant, only_public): index 2 * only_significant + only_public
@@ -366,8 +376,10 @@ class _ClassInfo(_ParamTable):
             setattr(task, name, value)
         param_kwargs = task.param_kwargs = dict(values)
         if self.table_id:  # the general branch below, with the per-class tables
-            for name, param in self.typed:
-                param._warn_on_wrong_param_type(name, param_kwargs[name])
+            for name, param, non_strings_only in self.typed:
+                value = param_kwargs[name]
+                if not (non_strings_only and isinstance(value, str)):
+                    param._warn_on_wrong_param_type(name, value)
             serialized = {}
             for name, param in self.id_params:
                 serialized[name] = param.serialize(param_kwargs[name])
@@ -654,8 +666,10 @@ class Task(metaclass=Register):
         for name, _ in cls.get_params():
             if name in kwargs:
                 new_kwargs[name] = kwargs[name]
-            elif hasattr(self, name):
-                new_kwargs[name] = getattr(self, name)
+            else:
+                value = getattr(self, name, _ABSENT)  # hasattr + getattr in one lookup
+                if value is not _ABSENT:
+                    new_kwargs[name] = value
         return cls(**new_kwargs)
 
     # ------------------------------------------------------------------------------- identity
