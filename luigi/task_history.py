@@ -13,7 +13,11 @@ logger = logging.getLogger("luigi-interface")
 
 
 class StoredTask:
-    """A scheduler task record as seen by history back-ends."""
+    """A scheduler task record as seen by history back-ends.
+
+    ``DbTaskHistory`` keeps one per task id for the server's lifetime, hence ``__slots__``."""
+
+    __slots__ = ("_task", "status", "record_id", "host")
 
     def __init__(self, task: Any, status: str, host: str | None = None) -> None:
         self._task = task
