@@ -331,9 +331,11 @@ class _ClassInfo(_ParamTable):
         "str_filters",
         "repr_params",
         "batch_names",
+        "run_keys_reserved",
     )
 
     def __init__(self, cls: type) -> None:
+        self.run_keys_reserved = False
         self.family = cls.get_task_family()
         self.plain_family = not _overrides(cls, "get_task_family")
         custom_params = self.custom_params = _overrides(cls, "get_params")
@@ -393,6 +395,26 @@ class _ClassInfo(_ParamTable):
         task.set_tracking_url = None
         task.set_status_message = None
         task.set_progress_percentage = None
+        if not self.run_keys_reserved:
+            self.run_keys_reserved = True
+            _reserve_run_attributes(task)
+
+
+def _reserve_run_attributes(task: Task) -> None:
+    """Put the attributes a run adds to a task into the class's shared instance-dict keys.
+
+    CPython shares one key table among the instance dicts of a class. The worker sets the
+    reporter hooks missing so far (``decrease_running_resources``, ``scheduler_messages``) when a
+    task runs; set first on instances that already exist (a build creates all its tasks before
+    running any), each of them would get a private ~460-byte dict. Setting and deleting them
+    once on the first instance of the class adds the names to the shared keys, so later
+    instances have room for them; no instance has them before it runs (``hasattr`` stays False).
+    """
+    missing = [name for name in _reporter_attribute_names() if not hasattr(task, name)]
+    for name in missing:
+        setattr(task, name, None)
+    for name in missing:
+        delattr(task, name)
 
 
 _handler_order: dict[tuple[Any, Any, Any], int] = {}
