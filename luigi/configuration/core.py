@@ -59,10 +59,21 @@ def _check_parser(parser_class: Any, parser: str) -> None:
         raise ImportError(msg.format(parser=parser))
 
 
+# Raw ``LUIGI_CONFIG_PARSER`` value (None when unset) -> its valid parser class: every task
+# construction reads the configuration, so the usual case is one dict lookup.
+_PARSER_BY_RAW: dict[Any, Any] = {}
+
+
 def get_config(parser: str | None = None) -> Any:
     """The configuration singleton of the chosen parser (default: ``LUIGI_CONFIG_PARSER`` or cfg)."""
     if parser is None:
+        raw = _ENV_DATA.get(_ENV_KEY) if _ENV_DATA is not None else None
+        known = _PARSER_BY_RAW.get(raw) if _ENV_DATA is not None else None
+        if known is not None and known.enabled:
+            return known.instance()
         parser = _get_default_parser()
+        if _ENV_DATA is not None and (raw is None or _DECODED_VALUES.get(raw) in PARSERS):
+            _PARSER_BY_RAW[raw] = PARSERS[parser]
     parser_class = PARSERS[parser]
     _check_parser(parser_class, parser)
     return parser_class.instance()
