@@ -222,3 +222,29 @@ def test_wal_is_checkpointed_in_the_background_and_removed_at_close(tmp_path):
     store.close()
     assert not os.path.exists(path + "-wal")
     assert SqliteStateStore(path).records()[0] == [{"id": "A", "status": "DONE"}]
+
+
+def test_writing_a_task_leaves_its_unused_containers_unallocated(tmp_path):
+    """The store serialises every task it writes; that must not grow the tasks it keeps in memory."""
+    import tracemalloc
+
+    from luigi.scheduler import Scheduler
+
+    sch = Scheduler()
+    store = SqliteStateStore(str(tmp_path / "s.db"))
+    store.flush(sch._state)
+    n = 5000  # enough for the interpreter's free lists (tuples, dicts) not to matter
+    for i in range(n):
+        sch.add_task(worker="W", task_id=f"T{i}", status="PENDING")
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        store.flush(sch._state)
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept / n < 300  # an empty failures deque and message dict left per task: ~820 B more
+    sch.add_task(worker="W", task_id="T0", status="FAILED")
+    store.flush(sch._state)
+    assert len(sch._state.get_task("T0").failures) == 1  # a used container is kept
+    assert [r for r in store.records()[0] if r["id"] == "T0"][0]["failures"]
