@@ -134,3 +134,46 @@ def test_luigid_writes_history_off_the_event_loop(make_luigid, tmp_path):
         "ORDER BY e.id").fetchall()
     assert rows == [(task_id, "Fam", "build-host", event) for task_id in ("A(p=1)", "B(p=1)")
                     for event in ("PENDING", "RUNNING", "DONE")]
+
+
+def test_history_writer_keeps_order_survives_errors_and_bounds_its_queue(caplog):
+    import threading
+
+    from luigi.db_task_history import _BackgroundWriter
+
+    writer = _BackgroundWriter(maxsize=2)
+    stuck, gate = threading.Event(), threading.Event()
+    done = []
+
+    def stuck_database():
+        stuck.set()
+        gate.wait()
+
+    def fail():
+        raise RuntimeError("disk full")
+
+    writer.submit(stuck_database)
+    stuck.wait()
+    writer.submit(done.append, 1)
+    writer.submit(fail)
+    threading.Timer(0.2, gate.set).start()
+    writer.submit(done.append, 2)  # the queue is full: waits for the writer instead of growing
+    writer.flush()
+    assert done == [1, 2]
+    messages = [(r.name, r.getMessage()) for r in caplog.records]
+    assert ("luigi-interface", "Task history database is slow: 2 writes queued, recording waits for it") in messages
+    assert ("luigi.scheduler", "Error saving Task history") in messages
+    writer.submit(done.append, 3)
+    writer.close()  # writes what is queued, then stops the thread
+    assert done == [1, 2, 3]
+
+
+def test_in_memory_history_database_is_written_synchronously(tmp_path):
+    configuration.get_config().set("scheduler", "record_task_history", "true")
+    configuration.get_config().set("task_history", "db_connection", "sqlite://")
+    from luigi.scheduler import Scheduler
+
+    sch = Scheduler()
+    run_one_task(sch)
+    assert sch.task_history._writer is None  # one database per connection: no other thread may write
+    assert [e.event_name for e in sch.task_history.find_all_events()] == ["PENDING", "RUNNING", "DONE"]
