@@ -20,7 +20,8 @@ writer thread (see :class:`_BackgroundWriter`) applies the writes in order, so e
 keep their order and all events of a task id still go to one ``tasks`` row. Reads (``_session()``
 without a session and the ``find_*`` methods) first wait for the queued writes, so whoever records
 an event and then reads sees it, as with Luigi. :meth:`DbTaskHistory.close` (called by luigid at
-shutdown, and at interpreter exit) writes what is still queued. An in-memory SQLite database
+shutdown, at interpreter exit, and when the history object is garbage) writes what is still queued
+and stops the thread. An in-memory SQLite database
 (``sqlite://``) is per connection, hence per thread: it is written synchronously.
 
 Other differences from Luigi: ``find_task_by_task_id`` asks the database for the newest row only
@@ -29,12 +30,12 @@ and ``_upgrade_schema`` commits its DDL.
 
 from __future__ import annotations
 
-import atexit
 import datetime
 import logging
 import os
 import queue
 import threading
+import weakref
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
@@ -86,6 +87,8 @@ class DbTaskHistory(task_history.TaskHistory):
         self.tasks: dict[str, task_history.StoredTask] = {}
         _upgrade_schema(self.engine)
         self._writer = None if _is_in_memory(self.engine) else _BackgroundWriter()
+        if self._writer is not None:  # queued events are written at exit, or once this is unused
+            weakref.finalize(self, self._writer.close)
 
     def task_scheduled(self, task: Any) -> None:
         htask = self._get_task(task, status=PENDING)
@@ -236,12 +239,14 @@ class _BackgroundWriter:
             self._queue.join()
 
     def close(self) -> None:
+        """Run what is queued, then stop the thread (at once if called from the thread itself)."""
         with self._lock:
             thread, self._thread = self._thread, None
             if thread is None or self._pid != os.getpid():
                 return
             self._queue.put(None)
-        thread.join()
+        if thread is not threading.current_thread():
+            thread.join()
 
     def is_current_thread(self) -> bool:
         return threading.current_thread() is self._thread
@@ -255,21 +260,25 @@ class _BackgroundWriter:
                 self._pid = os.getpid()
                 self._thread = threading.Thread(target=self._run, name="luigi-task-history", daemon=True)
                 self._thread.start()
-                atexit.register(self.close)
 
     def _run(self) -> None:
-        while True:
-            item = self._queue.get()
+        while self._apply(self._queue.get()):
+            pass
+
+    def _apply(self, item: tuple[Callable[..., Any], tuple] | None) -> bool:
+        """Run one queued call; False for the stop marker. A helper so that no local variable of
+        the thread keeps the last call (and the history object it belongs to) alive while idle."""
+        try:
+            if item is None:
+                return False
+            fn, args = item
             try:
-                if item is None:
-                    return
-                fn, args = item
-                try:
-                    fn(*args)
-                except Exception:
-                    _scheduler_logger.warning("Error saving Task history", exc_info=True)
-            finally:
-                self._queue.task_done()
+                fn(*args)
+            except Exception:
+                _scheduler_logger.warning("Error saving Task history", exc_info=True)
+            return True
+        finally:
+            self._queue.task_done()
 
 
 class TaskParameter(Base):

@@ -177,3 +177,42 @@ def test_in_memory_history_database_is_written_synchronously(tmp_path):
     run_one_task(sch)
     assert sch.task_history._writer is None  # one database per connection: no other thread may write
     assert [e.event_name for e in sch.task_history.find_all_events()] == ["PENDING", "RUNNING", "DONE"]
+
+
+def history_threads():
+    import threading
+
+    return [t for t in threading.enumerate() if t.name == "luigi-task-history"]
+
+
+def test_history_writer_stops_with_its_history_and_writes_queued_events_at_exit(history_db, tmp_path):
+    import gc
+    import subprocess
+    import sys
+
+    from luigi.scheduler import Scheduler
+
+    before = len(history_threads())
+    sch = Scheduler()
+    run_one_task(sch)
+    assert len(history_threads()) == before + 1
+    del sch
+    gc.collect()
+    for thread in history_threads()[before:]:
+        thread.join(10)
+    assert len(history_threads()) == before
+
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[2])\n"
+        "from luigi import configuration\n"
+        "configuration.get_config().set('scheduler', 'record_task_history', 'true')\n"
+        "configuration.get_config().set('task_history', 'db_connection', 'sqlite:///' + sys.argv[1])\n"
+        "from luigi.scheduler import Scheduler\n"
+        "sch = Scheduler()\n"
+        "for i in range(50): sch.add_task(worker='W', task_id=f'T{i}', family='T', status='PENDING')\n"
+    )
+    other_db = tmp_path / "exit.db"
+    from luigid_helpers import ROOT
+
+    subprocess.run([sys.executable, "-c", script, str(other_db), str(ROOT)], check=True, timeout=60)
+    assert sqlite3.connect(other_db).execute("SELECT COUNT(*) FROM task_events").fetchone() == (50,)
