@@ -280,7 +280,10 @@ class Task:
 
     def fields(self) -> dict:
         """Every field as a dict, like ``vars()`` of Luigi's record (extra attributes included)."""
-        values = {name: getattr(self, name) for name in _TASK_FIELDS if hasattr(self, name)}
+        values = {name: getattr(self, name) for name in _TASK_FIELDS if name not in _LAZY_FIELDS and hasattr(self, name)}
+        # the lazy containers as values, without allocating them on the record
+        values["failures"] = self._failures if self._failures is not None else collections.deque()
+        values["scheduler_message_responses"] = self._message_responses if self._message_responses is not None else {}
         values.update(self.__dict__)
         if isinstance(values.get("deps"), frozenset):
             values["deps"] = set(values["deps"])  # the shared empty frozenset is an internal detail
@@ -358,14 +361,14 @@ class Task:
         record["stakeholders"] = sorted(self.stakeholders)
         record["workers"] = list(self.workers)
         record["deps"] = sorted(self.deps)
-        record["failures"] = list(self.failures)
+        record["failures"] = list(self._failures or ())
         policy = self.retry_policy
         record["retry_policy"] = policy._asdict() if isinstance(policy, tuple) else policy
         for name in ("resources", "params", "public_params", "hidden_params", "param_visibilities"):
             record[name] = dict(record.get(name) or {})
         if "resources_running" in record and record["resources_running"] is not None:
             record["resources_running"] = dict(record["resources_running"])
-        record["scheduler_message_responses"] = dict(self.scheduler_message_responses)
+        record["scheduler_message_responses"] = dict(self._message_responses or {})
         return record
 
     @classmethod

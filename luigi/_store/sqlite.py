@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import logging
+import operator
 import os
 import sqlite3
 import threading
@@ -154,7 +155,7 @@ class SqliteStateStore:
         if not self._pending_tasks and not self._pending_workers:
             return 0
         due_workers = self._due_workers(state)
-        task_rows, task_gone = _split(self._pending_tasks, state._tasks, _task_record)
+        task_rows, task_gone = _split(self._pending_tasks, state._tasks, _TO_RECORD)
         worker_rows, worker_gone = _split(due_workers, state._active_workers, _worker_record)
         if not (task_rows or task_gone or worker_rows or worker_gone):
             return 0  # only workers not yet due (pings): no empty transaction
@@ -249,21 +250,7 @@ def _with_runnable_tasks(tasks: list[dict[str, Any]], workers: list[dict[str, An
     return records
 
 
-def _task_record(task: Any) -> dict[str, Any]:
-    """``task.to_record()``, leaving the task as small as it was.
-
-    Records allocate their ``failures`` deque and ``scheduler_message_responses`` dict on first
-    access, and ``to_record`` reads both: without this, every task the store ever wrote would keep
-    an empty deque and dict (about 820 bytes per task, a quarter of luigid's memory). An empty one
-    is dropped again, which the records treat as "not allocated yet"."""
-    record = task.to_record()
-    for lazy in _LAZY_SLOTS:
-        if not getattr(task, lazy, True):
-            setattr(task, lazy, None)
-    return record
-
-
-_LAZY_SLOTS = ("_failures", "_message_responses")  # luigi._scheduler.records.Task, None until used
+_TO_RECORD = operator.methodcaller("to_record")  # leaves the lazily allocated parts of a record alone
 
 
 def _worker_record(worker: Any) -> dict[str, Any]:
