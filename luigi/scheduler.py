@@ -344,7 +344,9 @@ class Scheduler:
         state.defer_refresh(task)
         deps_changed = False
         try:
-            self._fill_in_details(task, family, module, params, param_visibilities)
+            if not (task.family and task.params and getattr(task, "module", None)
+                    and getattr(task, "param_visibilities", None)):
+                self._fill_in_details(task, family, module, params, param_visibilities)
             if batch_id is not None:
                 task.batch_id = batch_id
             if status == RUNNING and not task.worker_running:

@@ -90,7 +90,12 @@ def _is_external(task: Task) -> bool:
 def _get_retry_policy_dict(task: Task) -> dict:
     """The task's retry policy as a dict, shared by all tasks with the same policy (schedulers
     only read it, so one dict per distinct policy replaces one per ``add_task`` call)."""
-    key = (task.retry_count, task.disable_hard_timeout, task.disable_window)
+    cls = type(task)
+    if (cls.retry_count is _BASE_RETRY_COUNT and cls.disable_hard_timeout is _BASE_HARD_TIMEOUT
+            and cls.disable_window is _BASE_WINDOW):
+        key = (None, None, None)  # Task's own properties (instances cannot shadow a property)
+    else:
+        key = (task.retry_count, task.disable_hard_timeout, task.disable_window)
     try:
         policy = _retry_policy_dicts.get(key)
     except TypeError:  # unhashable override: no caching
@@ -101,6 +106,9 @@ def _get_retry_policy_dict(task: Task) -> dict:
 
 
 _retry_policy_dicts: dict[tuple, dict] = {}
+_BASE_RETRY_COUNT = Task.__dict__["retry_count"]
+_BASE_HARD_TIMEOUT = Task.__dict__["disable_hard_timeout"]
+_BASE_WINDOW = Task.__dict__["disable_window"]
 
 
 def _param_visibilities(task: Task) -> dict:
