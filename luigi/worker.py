@@ -1246,17 +1246,18 @@ class Worker:
     def _create_task_process(self, task: Task) -> TaskProcess:
         reporter = TaskStatusReporter(self._scheduler, task.task_id, self._id, None)
         use_multiprocessing = self._config.force_multiprocessing or self.worker_processes > 1
-        task_process = ContextManagedTaskProcess(
-            self._config.task_process_context,
+        config = self._config
+        task_process = ContextManagedTaskProcess(  # positional: one process object per task run
+            config.task_process_context,
             task,
             self._id,
             self._task_result_queue,
             reporter,
-            use_multiprocessing=use_multiprocessing,
-            worker_timeout=self._config.timeout,
-            check_unfulfilled_deps=self._config.check_unfulfilled_deps,
-            check_complete_on_run=self._config.check_complete_on_run,
-            task_completion_cache=self._task_completion_cache,
+            use_multiprocessing,
+            config.timeout,
+            config.check_unfulfilled_deps,
+            config.check_complete_on_run,
+            self._task_completion_cache,
         )
         in_child = getattr(task_process, "use_multiprocessing", use_multiprocessing) is True
         if task.accepts_messages:

@@ -226,7 +226,9 @@ class StateIndex:
             delta = -1 if status == DONE else 1
             flipped = [dependent for dependent in self.dependents(tid) if self._bump_unready(dependent, delta)]
 
-        items = _members(task.workers)
+        workers = task.workers
+        kind = type(workers)
+        items = workers._items if kind is OrderedSet or kind is StakeholderSet else workers
         old_workers = snap.workers
         workers_changed = items is not old_workers and tuple(items) != old_workers
         has_res = bool(task.resources)
@@ -236,7 +238,7 @@ class StateIndex:
         worker_running = task.worker_running
         batch_id = task.batch_id
         running_changed = status_changed or worker_running != snap.worker_running or batch_id != snap.batch_id
-        if running_changed and not fresh:
+        if running_changed and (old_status == RUNNING or old_status == BATCH_RUNNING):
             self._running_contribution(tid, task, snap, remove=True)
 
         was_ready = snap.ready
@@ -263,7 +265,8 @@ class StateIndex:
         snap.ready = ready
         snap.gkey = key
         snap.family = task.family
-        snap.has_res = has_res
+        if has_res != snap.has_res:
+            snap.has_res = has_res
         if workers_changed:
             snap.workers = items if type(items) is tuple else self._intern(tuple(items))
         if running_changed:
@@ -271,11 +274,12 @@ class StateIndex:
             snap.batch_id = batch_id
         if contributions_changed and snap.workers:
             self._contribute(tid, task, snap, 1, workers_changed)
-        if running_changed:
+        if running_changed and (status == RUNNING or status == BATCH_RUNNING):
             self._running_contribution(tid, task, snap, remove=False)
 
         stake = task.stakeholders
-        stake_items = _members(stake)
+        kind = type(stake)
+        stake_items = stake._items if kind is OrderedSet or kind is StakeholderSet else stake
         if stake_items is not snap.stake and (len(stake_items) != len(snap.stake)
                                              or not all(worker_id in stake_items for worker_id in snap.stake)):
             self._set_stake(tid, snap, stake)

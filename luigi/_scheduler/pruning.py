@@ -19,7 +19,10 @@ def prune_workers(state: SimpleTaskState, config: Any, now: float | None = None)
     """Remove workers silent for longer than ``worker_disconnect_delay``."""
     now = state.now() if now is None else now
     delay = config.worker_disconnect_delay
-    expired = [worker for worker in state._active_workers.values() if worker.last_active + delay < now]
+    expired = []
+    for worker in state._active_workers.values():
+        if worker.last_active + delay < now:
+            expired.append(worker)
     for worker in expired:
         logger.info("Worker %s timed out (no contact for >=%ss)", worker, config.worker_disconnect_delay)
     if expired:

@@ -40,7 +40,7 @@ def _resources_held(task: Any) -> dict:
 def lost_task(state: Any, worker_id: str, current_tasks: list) -> Any:
     """Highest-ranked task the scheduler thinks this worker runs but the worker did not list."""
     slot = state._index.peek_slot(worker_id)
-    if slot is None:
+    if slot is None or not slot.running:
         return None
     current = set(current_tasks)
     snaps = state._index.snaps

@@ -71,7 +71,7 @@ class ResultQueue:
         self._local: collections.deque = collections.deque()
         self._mp: Any = None
         self._lock = threading.Lock()
-        self._consumer: threading.Thread | None = None
+        self._consumer: int | None = None  # thread ident of the consuming thread, once known
         self._closed = False
 
     # -- pickling (spawn/forkserver start methods) ------------------------------------------------
@@ -100,7 +100,7 @@ class ResultQueue:
         if _pid != self._owner_pid:
             return False
         consumer = self._consumer
-        return consumer is None or consumer is threading.current_thread()
+        return consumer is None or consumer == threading.get_ident()
 
     # -- Queue interface ---------------------------------------------------------------------------
     def put(self, obj: Any, block: bool = True, timeout: float | None = None) -> None:
@@ -131,7 +131,7 @@ class ResultQueue:
             if not self._mp._reader.poll(timeout):
                 raise queue.Empty
             return self._mp.get()
-        self._consumer = threading.current_thread()
+        self._consumer = threading.get_ident()
         if self._local:
             return self._local.popleft()
         self.prepare_for_children()
