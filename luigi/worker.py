@@ -418,10 +418,11 @@ class TaskProcess(multiprocessing.Process):
     def _init_unstarted_state(self) -> None:
         """What ``Process.__init__`` sets, minus its per-instance naming and bookkeeping costs,
         for the common case of a task run in the worker's own process. ``start()`` completes it."""
-        self.__dict__.update(_UNSTARTED_PROCESS_STATE)
-        self._config = dict(self._config)
-        self._parent_pid = current_pid()
-        self._lightweight = True
+        state = self.__dict__
+        state.update(_UNSTARTED_PROCESS_STATE)
+        state["_config"] = _UNSTARTED_PROCESS_STATE["_config"].copy()
+        state["_parent_pid"] = current_pid()
+        state["_lightweight"] = True
 
     def start(self) -> None:
         if self.__dict__.pop("_lightweight", False):
@@ -1293,6 +1294,8 @@ class Worker:
         q = self._task_result_queue
         if not isinstance(q, ResultQueue):
             return q.get(timeout=timeout)
+        if q.has_local_message():
+            return q.wait_get(0)
         sentinels = []
         now = time.time()
         for p in self._running_tasks.values():
@@ -1309,8 +1312,12 @@ class Worker:
     def _handle_next_task(self) -> None:
         """Handle at most one task result (waiting up to ``wait_interval`` for it)."""
         self._idle_since = None
+        results = self._task_result_queue
         while True:
-            self._purge_children()
+            if not (isinstance(results, ResultQueue) and results.has_local_message()):
+                # the result of a task run in this process is handed over first; children are
+                # checked for death/timeouts whenever the worker has to wait for one of them
+                self._purge_children()
             try:
                 message = self._result_wait()
             except Queue.Empty:

@@ -305,11 +305,17 @@ class StateIndex:
         snap.status = UNKNOWN
         snap.seq = self._seq
         snap.family = task.family
-        stake = task.stakeholders
-        if _members(stake):
-            self._set_stake(tid, snap, stake)
-        else:
+        items = _members(task.stakeholders)
+        if not items:
             self.orphans.add(tid)
+            return
+        workers = self.workers
+        for worker_id in items:
+            slot = workers.get(worker_id)
+            if slot is None:
+                slot = workers[worker_id] = WorkerSlot()
+            slot.stakes.add(tid)
+        snap.stake = items if type(items) is tuple else self._intern(tuple(items))
 
     def _set_deps(self, tid: str, snap: _Snap, deps: Any) -> None:
         """Adopt a changed dependency set. O(|old deps| + |new deps|)."""

@@ -143,6 +143,10 @@ class ResultQueue:
             return self._local.popleft()
         raise queue.Empty
 
+    def has_local_message(self) -> bool:
+        """A message put by this process's consuming thread is waiting (``wait_get`` returns it at once)."""
+        return bool(self._local)
+
     def empty(self) -> bool:
         if self._local:
             return False
