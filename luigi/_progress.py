@@ -272,7 +272,8 @@ class ProgressDisplay:
 
     def _log_loop(self) -> None:
         while not self._stopped.wait(self.log_interval):
-            logger.info("Progress: %s", self.line())
+            if logger.isEnabledFor(logging.INFO):  # counting reads the run's history: only when shown
+                logger.info("Progress: %s", self.line())
 
     def _install_log_filters(self) -> None:
         seen = set()
