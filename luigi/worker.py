@@ -106,6 +106,7 @@ def _get_retry_policy_dict(task: Task) -> dict:
 
 
 _retry_policy_dicts: dict[tuple, dict] = {}
+_PLAIN_TASK_CLASSES: set[type] = set()  # the task registry keeps these classes alive anyway
 _BASE_RETRY_COUNT = Task.__dict__["retry_count"]
 _BASE_HARD_TIMEOUT = Task.__dict__["disable_hard_timeout"]
 _BASE_WINDOW = Task.__dict__["disable_window"]
@@ -792,6 +793,11 @@ class Worker:
             )
 
     def _validate_dependency(self, dependency: Any) -> None:
+        if type(dependency) in _PLAIN_TASK_CLASSES:  # known Task class that is no Target (ABC checks cost)
+            return
+        if isinstance(dependency, Task) and not isinstance(dependency, Target):
+            _PLAIN_TASK_CLASSES.add(type(dependency))
+            return
         if isinstance(dependency, Target):
             raise Exception("requires() can not return Target objects. Wrap it in an ExternalTask class")
         elif not isinstance(dependency, Task):
