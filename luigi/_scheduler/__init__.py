@@ -5,5 +5,6 @@ The public module keeps Luigi's names and RPC surface; the pieces here each do o
 records, OrderedSet, RetryPolicy), ``index`` (incremental indexes that make get_work, prune and
 count_pending independent of the total number of tasks), ``state`` (SimpleTaskState: the status
 state machine plus persistence hooks), ``expiry`` (time-ordered queues used by pruning),
-``selection`` (the get_work algorithm) and ``views`` (upstream status, serialisation, graphs).
+``readyqueue`` (per-worker queues of ready tasks), ``selection`` (the get_work algorithm),
+``pruning`` and ``views`` (upstream status, serialisation, graphs).
 """
