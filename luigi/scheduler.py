@@ -47,6 +47,7 @@ from luigi._scheduler.records import (
     _get_default,
     _get_empty_retry_policy,
     _retry_policy_fields,
+    shared_tuple,
 )
 from luigi._scheduler.state import SimpleTaskState
 from luigi._scheduler.views import TASK_FAMILY_RE
@@ -389,14 +390,17 @@ class Scheduler:
                 task.deps.update(new_deps)
             task.resources = resources
 
-            # A repeated report (no new deps) from a stakeholder, while no record was removed: the
-            # deps already have this stakeholder and at least this task's priority, so the walks
-            # over them (a fan-in root has one dependency per leaf) can be skipped.
-            deps_settled = not deps_changed and state.task_removals == 0 and worker_id in task.stakeholders
+            # A repeated report (same deps) from a worker that already walked this dependency set,
+            # while no record was removed: the deps already have it as stakeholder and at least
+            # this task's priority, so the walks over them (a fan-in root has one dependency per
+            # leaf) can be skipped. ``deps_walked``: workers that walked the current dependency set.
+            walked = task.deps_walked if not deps_changed else None
+            deps_settled = walked is not None and worker_id in walked and state.task_removals == 0
             if not worker.disabled and not assistant:
                 task.stakeholders.add(worker_id)
                 if task.deps and not deps_settled:
                     self._add_dep_stakeholders(task, worker_id, priority, deps if deps and not new_deps else task.deps)
+                    task.deps_walked = shared_tuple((walked or ()) + (worker_id,))
             self._update_priority(task, priority, worker_id, deps_settled)
             task.retry_policy = retry_policy
             if runnable and status != FAILED and not worker.disabled:

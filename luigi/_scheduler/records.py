@@ -41,7 +41,7 @@ _SHARED_TUPLE_LIMIT = 4096
 _shared_tuples: dict[tuple, tuple] = {}
 
 
-def _shared(items: tuple) -> tuple:
+def shared_tuple(items: tuple) -> tuple:
     """One tuple object per distinct small member list: millions of tasks have the same one or
     two worker ids as workers/stakeholders, and then hold a pointer instead of a hash table."""
     try:
@@ -93,7 +93,7 @@ class _CompactSet(collections.abc.MutableSet):
             if key in items:
                 return
             if len(items) < _SMALL_SET:
-                self._items = _shared(items + (key,))
+                self._items = shared_tuple(items + (key,))
                 return
             items = self._items = dict.fromkeys(items)
         items.setdefault(key, None)
@@ -102,7 +102,7 @@ class _CompactSet(collections.abc.MutableSet):
         items = self._items
         if type(items) is tuple:
             if key in items:
-                self._items = _shared(tuple(member for member in items if member != key))
+                self._items = shared_tuple(tuple(member for member in items if member != key))
         else:
             items.pop(key, None)
 
@@ -199,7 +199,7 @@ class Task:
     """
 
     __slots__ = tuple(name for name in _TASK_FIELDS if name not in _LAZY_FIELDS) + (
-        "_failures", "_message_responses", "__dict__")
+        "_failures", "_message_responses", "_deps_walked", "__dict__")
 
     DEFAULT_PRIORITY = 0
 
@@ -253,6 +253,16 @@ class Task:
         self.runnable = False
         self.batchable = False
         self.batch_id = None
+
+    @property
+    def deps_walked(self) -> tuple | None:
+        """Workers that made themselves stakeholders of every current dependency (scheduler
+        bookkeeping, not part of the record's state: None when unknown)."""
+        return getattr(self, "_deps_walked", None)
+
+    @deps_walked.setter
+    def deps_walked(self, workers: tuple | None) -> None:
+        self._deps_walked = workers
 
     @property
     def failures(self) -> collections.deque:

@@ -187,3 +187,11 @@ def test_repeated_report_of_a_parent_recreates_a_removed_dependency_and_raises_p
     # a higher priority on a repeated report still reaches every dependency
     sch.add_task(worker=W, task_id="Root", status=PENDING, priority=5)
     assert [sch._state.get_task(t).priority for t in ("Root", "A", "B")] == [5, 5, 5]
+
+
+def test_stakeholder_reporting_again_after_another_worker_changed_the_deps_reaches_the_new_deps(sch):
+    sch.add_task(worker=W, task_id="Root", status=PENDING, deps=["A"])
+    sch.add_task(worker=OTHER, task_id="Root", status=PENDING, deps=["A", "B"])
+    assert sch._state.get_task("B").stakeholders == {OTHER}
+    sch.add_task(worker=W, task_id="Root", status=PENDING)  # no deps sent: Luigi walks them again
+    assert sch._state.get_task("B").stakeholders == {W, OTHER}
