@@ -232,6 +232,9 @@ class Scheduler:
         ``deps_settled``: every dep already has at least ``task``'s priority, so they are only
         visited if the task's own priority rises.
         """
+        own = task.priority
+        if (deps_settled or not task.deps) and isinstance(own, (int, float)) and prio <= own:
+            return  # nothing to raise: neither this task nor (settled or absent) deps
         tasks = self._state._tasks
         stack: list = []
         current, wanted = task, prio
