@@ -72,8 +72,9 @@ class SimpleTaskState:
         self._dirty_tasks: Any = _UNTRACKED
         self._dirty_workers: Any = _UNTRACKED
         self._deferred: str | None = None
-        # Bumped whenever records may have disappeared (removal, state replaced): until then a
-        # task's dependencies all exist with the stakeholders and priorities reported for them.
+        # Bumped whenever records or stakes may have disappeared (task or worker removal, state
+        # replaced): until then a task's dependencies all exist with the stakeholders and
+        # priorities reported for them.
         self.task_removals = 0
         self._reset_indexes()
 
@@ -393,6 +394,7 @@ class SimpleTaskState:
 
     def _remove_workers_from_tasks(self, workers: Iterable[str], remove_stakeholders: bool = True) -> None:
         """Drop worker ids from the tasks that list them, found via the per-worker index."""
+        self.task_removals += 1  # stakes disappear: earlier dependency walks no longer hold
         for worker_id in list(workers):
             slot = self._index.peek_slot(worker_id)
             if slot is None:

@@ -195,3 +195,12 @@ def test_stakeholder_reporting_again_after_another_worker_changed_the_deps_reach
     assert sch._state.get_task("B").stakeholders == {OTHER}
     sch.add_task(worker=W, task_id="Root", status=PENDING)  # no deps sent: Luigi walks them again
     assert sch._state.get_task("B").stakeholders == {W, OTHER}
+
+
+def test_worker_that_timed_out_and_returns_becomes_a_stakeholder_of_the_deps_again(sch, clock):
+    sch.add_task(worker=W, task_id="Root", status=PENDING, deps=["A"])
+    clock.advance(60)  # longer than worker_disconnect_delay: the worker is pruned with its stakes
+    sch.prune()
+    assert sch._state.get_task("A").stakeholders == set()
+    sch.add_task(worker=W, task_id="Root", status=PENDING)
+    assert sch._state.get_task("A").stakeholders == {W}
