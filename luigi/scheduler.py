@@ -398,6 +398,8 @@ class Scheduler:
             # this task's priority, so the walks over them (a fan-in root has one dependency per
             # leaf) can be skipped. ``deps_walked``: workers that walked the current dependency set.
             walked = task.deps_walked if not deps_changed else None
+            if deps_changed:
+                task.deps_walked = None  # whoever reports next walks the new dependency set
             deps_settled = walked is not None and worker_id in walked and state.task_removals == 0
             if not worker.disabled and not assistant:
                 task.stakeholders.add(worker_id)

@@ -204,3 +204,10 @@ def test_worker_that_timed_out_and_returns_becomes_a_stakeholder_of_the_deps_aga
     assert sch._state.get_task("A").stakeholders == set()
     sch.add_task(worker=W, task_id="Root", status=PENDING)
     assert sch._state.get_task("A").stakeholders == {W}
+
+
+def test_deps_added_by_an_assistant_still_get_the_stakeholder_that_reports_next(sch):
+    sch.add_task(worker=W, task_id="Root", status=PENDING, deps=["A"])
+    sch.add_task(worker="assistant", task_id="Root", status=PENDING, deps=["A", "B"], assistant=True)
+    sch.add_task(worker=W, task_id="Root", status=PENDING)
+    assert W in sch._state.get_task("B").stakeholders
