@@ -229,8 +229,8 @@ class Scheduler:
     def _update_priority(self, task: Task, prio: Any, worker: str, deps_settled: bool = False) -> None:
         """Raise ``task`` and its known transitive deps to at least ``prio``. O(raised tasks + their deps).
 
-        ``deps_settled``: every dep already has at least ``task``'s priority, so they are only
-        visited if the task's own priority rises.
+        ``deps_settled``: every dep already has at least ``task``'s priority, so with a numeric
+        priority that does not rise there is nothing to visit.
         """
         own = task.priority
         if (deps_settled or not task.deps) and isinstance(own, (int, float)) and prio <= own:
@@ -244,8 +244,6 @@ class Scheduler:
             if new_priority != current.priority:
                 current.priority = new_priority
                 self._state.touch_task(current)
-            elif deps_settled and current is task:
-                return
             for dep_id in current.deps:
                 dep = tasks.get(dep_id)
                 if dep is not None and new_priority > dep.priority:

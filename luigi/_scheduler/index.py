@@ -28,7 +28,6 @@ from typing import Any, Iterable, Iterator
 
 from luigi._scheduler.constants import BATCH_RUNNING, DISABLED, DONE, FAILED, PENDING, RUNNING, UNKNOWN
 from luigi._scheduler.readyqueue import ReadyQueue
-from luigi._scheduler.records import OrderedSet, StakeholderSet
 
 _INTERN_LIMIT = 4096  # distinct worker/stakeholder tuples shared between snapshots
 
@@ -87,10 +86,9 @@ class WorkerSlot:
 
 def _members(collection: Any) -> Any:
     """The members of a record's ``workers``/``stakeholders``: the compact set's own (shared)
-    tuple or dict, so an unchanged member list is recognised by identity. (Exact type checks:
-    ``isinstance`` against an ABC-derived class costs more than the rest of the lookup.)"""
-    kind = type(collection)
-    return collection._items if kind is OrderedSet or kind is StakeholderSet else collection
+    tuple or dict, so an unchanged member list is recognised by identity; a plain set (old
+    state files) is returned as is."""
+    return getattr(collection, "_items", collection)
 
 
 class StateIndex:
@@ -226,9 +224,7 @@ class StateIndex:
             delta = -1 if status == DONE else 1
             flipped = [dependent for dependent in self.dependents(tid) if self._bump_unready(dependent, delta)]
 
-        workers = task.workers
-        kind = type(workers)
-        items = workers._items if kind is OrderedSet or kind is StakeholderSet else workers
+        items = _members(task.workers)
         old_workers = snap.workers
         workers_changed = items is not old_workers and tuple(items) != old_workers
         has_res = bool(task.resources)
@@ -278,8 +274,7 @@ class StateIndex:
             self._running_contribution(tid, task, snap, remove=False)
 
         stake = task.stakeholders
-        kind = type(stake)
-        stake_items = stake._items if kind is OrderedSet or kind is StakeholderSet else stake
+        stake_items = _members(stake)
         if stake_items is not snap.stake and (len(stake_items) != len(snap.stake)
                                              or not all(worker_id in stake_items for worker_id in snap.stake)):
             self._set_stake(tid, snap, stake)
@@ -305,17 +300,11 @@ class StateIndex:
         snap.status = UNKNOWN
         snap.seq = self._seq
         snap.family = task.family
-        items = _members(task.stakeholders)
-        if not items:
+        stake = task.stakeholders
+        if _members(stake):
+            self._set_stake(tid, snap, stake)
+        else:
             self.orphans.add(tid)
-            return
-        workers = self.workers
-        for worker_id in items:
-            slot = workers.get(worker_id)
-            if slot is None:
-                slot = workers[worker_id] = WorkerSlot()
-            slot.stakes.add(tid)
-        snap.stake = items if type(items) is tuple else self._intern(tuple(items))
 
     def _set_deps(self, tid: str, snap: _Snap, deps: Any) -> None:
         """Adopt a changed dependency set. O(|old deps| + |new deps|)."""
@@ -515,14 +504,19 @@ class StateIndex:
         queue = slot.ready
         if len(queue) > 2 * self.n_ready + 1024:
             self.compact_ready_queue(worker_id)
+        entry = queue.peek(self._ready_for(worker_id))
+        return None if entry is None else self.tasks[entry[1]]
+
+    def _ready_for(self, worker_id: str) -> Any:
+        """Validity of a worker's ready-queue entry: the task is still ready under that key and
+        still offered by the worker."""
         snaps = self.snaps
 
         def valid(entry: tuple) -> bool:
             snap = snaps.get(entry[1])
             return snap is not None and snap.ready and snap.gkey == entry[0] and worker_id in snap.workers
 
-        entry = queue.peek(valid)
-        return None if entry is None else self.tasks[entry[1]]
+        return valid
 
     def iterate(self, heap: list, valid: Any) -> Iterator[Any]:
         """Yield tasks of ``heap`` in key order without losing them.
@@ -554,9 +548,7 @@ class StateIndex:
     def compact_ready_queue(self, worker_id: str) -> None:
         slot = self.workers.get(worker_id)
         if slot is not None and len(slot.ready) > 2 * self.n_ready + 1024:
-            snaps = self.snaps
-            slot.ready.compact(lambda e: (s := snaps.get(e[1])) is not None and s.ready
-                               and s.gkey == e[0] and worker_id in s.workers)
+            slot.ready.compact(self._ready_for(worker_id))
 
     # ------------------------------------------------------------------ derived views
     def upstream_disabled(self) -> set:
