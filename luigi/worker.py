@@ -131,6 +131,7 @@ _param_visibility_cache: dict[type, tuple[frozenset, dict]] = {}
 
 # Shared "no running tasks" value of work-grant history entries (read-only; saves a list per grant).
 _NO_RUNNING_TASKS: list = []
+_NO_ATTRIBUTES: dict = {}  # read-only stand-in for the __dict__ of an object without one
 
 
 class _NoFullCollections:
@@ -575,13 +576,35 @@ class _ForwardedAttributes:
 
     def __enter__(self) -> None:
         task, reporter = self.task, self.reporter
+        if self.mapping is _DEFAULT_FORWARDS:  # spelled out (5x faster than the loop): once per task run
+            task.set_tracking_url = reporter.update_tracking_url
+            task.set_status_message = reporter.update_status_message
+            task.set_progress_percentage = reporter.update_progress_percentage
+            task.decrease_running_resources = reporter.decrease_running_resources
+            task.scheduler_messages = reporter.scheduler_messages
+            return
         for reporter_attr, task_attr in self.mapping.items():
             setattr(task, task_attr, getattr(reporter, reporter_attr))
 
     def __exit__(self, *exc_info: Any) -> None:
         task = self.task
+        if self.mapping is _DEFAULT_FORWARDS:
+            task.set_tracking_url = task.set_status_message = task.set_progress_percentage = None
+            task.decrease_running_resources = task.scheduler_messages = None
+            return
         for task_attr in self.mapping.values():
             setattr(task, task_attr, None)
+
+
+# The mapping ``_ForwardedAttributes`` knows by heart (a subclass may define its own).
+_DEFAULT_FORWARDS = TaskProcess.forward_reporter_attributes
+assert list(_DEFAULT_FORWARDS.items()) == [
+    ("update_tracking_url", "set_tracking_url"),
+    ("update_status_message", "set_status_message"),
+    ("update_progress_percentage", "set_progress_percentage"),
+    ("decrease_running_resources", "decrease_running_resources"),
+    ("scheduler_messages", "scheduler_messages"),
+]
 
 
 _UNSTARTED_PROCESS_STATE = {
@@ -1241,7 +1264,7 @@ class Worker:
         return False
 
     def _release_runner(self, task_process: Any) -> None:
-        runner = getattr(task_process, "__dict__", {}).get("_runner")
+        runner = getattr(task_process, "__dict__", _NO_ATTRIBUTES).get("_runner")  # Mock-safe: no auto attributes
         if runner is not None and self._runners is not None:
             self._runners.release(runner)
 

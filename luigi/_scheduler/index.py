@@ -102,6 +102,7 @@ class StateIndex:
         self.unready: dict[str, int] = {}  # only non-zero counts are stored
         self._interned: dict[tuple, tuple] = {}
         self.workers: dict[str, WorkerSlot] = {}
+        self._validators: dict[str, Any] = {}  # worker id -> its ready-queue entry check
         self.sig_heaps: dict[tuple, list] | None = None  # ready tasks by resource signature (ensure_sig_heaps)
         self.family_heaps: dict[str, list] = {}  # only families somebody batches (ensure_family_heap)
         self.batches: dict[Any, dict] = defaultdict(dict)
@@ -221,16 +222,23 @@ class StateIndex:
                 self._set_deps(tid, snap, deps)
         flipped: Any = ()  # dependents whose readiness may change: only they need a refresh
         if status_changed and (status == DONE or old_status == DONE):
-            delta = -1 if status == DONE else 1
-            flipped = [dependent for dependent in self.dependents(tid) if self._bump_unready(dependent, delta)]
+            users = self.rdeps.get(tid)
+            if users is not None:
+                delta = -1 if status == DONE else 1
+                if type(users) is str:
+                    flipped = (users,) if self._bump_unready(users, delta) else ()
+                else:
+                    flipped = [dependent for dependent in users if self._bump_unready(dependent, delta)]
 
-        items = _members(task.workers)
+        workers = task.workers
+        items = getattr(workers, "_items", workers)  # _members(), spelled out on this path
         old_workers = snap.workers
         workers_changed = items is not old_workers and tuple(items) != old_workers
         has_res = bool(task.resources)
-        contributions_changed = status_changed or workers_changed or has_res != snap.has_res
-        if contributions_changed and old_workers:
-            self._contribute(tid, task, snap, -1, workers_changed)
+        old_has_res = snap.has_res
+        contributions_changed = status_changed or workers_changed or has_res != old_has_res
+        if contributions_changed and old_workers and workers_changed:
+            self._contribute(tid, task, old_workers, ((old_status, -1, old_has_res),), True)
         worker_running = task.worker_running
         batch_id = task.batch_id
         running_changed = status_changed or worker_running != snap.worker_running or batch_id != snap.batch_id
@@ -268,13 +276,17 @@ class StateIndex:
         if running_changed:
             snap.worker_running = worker_running
             snap.batch_id = batch_id
-        if contributions_changed and snap.workers:
-            self._contribute(tid, task, snap, 1, workers_changed)
+        if contributions_changed:
+            if workers_changed:
+                if snap.workers:
+                    self._contribute(tid, task, snap.workers, ((status, 1, has_res),), True)
+            elif old_workers:  # same workers: one pass moves the task's share to the new status
+                self._contribute(tid, task, old_workers, ((old_status, -1, old_has_res), (status, 1, has_res)), False)
         if running_changed and (status == RUNNING or status == BATCH_RUNNING):
             self._running_contribution(tid, task, snap, remove=False)
 
         stake = task.stakeholders
-        stake_items = _members(stake)
+        stake_items = getattr(stake, "_items", stake)
         if stake_items is not snap.stake and (len(stake_items) != len(snap.stake)
                                              or not all(worker_id in stake_items for worker_id in snap.stake)):
             self._set_stake(tid, snap, stake)
@@ -340,42 +352,41 @@ class StateIndex:
                 self.slot(worker_id).stakes.add(tid)
         snap.stake = items if type(items) is tuple else self._intern(tuple(items))
 
-    def _contribute(self, tid: str, task: Any, snap: _Snap, sign: int, membership: bool) -> None:
-        """Add (+1) or remove (-1) ``task``'s share of the tables of every worker in ``snap.workers``.
+    def _contribute(self, tid: str, task: Any, workers: tuple, changes: tuple, membership: bool) -> None:
+        """Apply ``changes`` to ``task``'s share of the tables of every worker in ``workers``.
 
+        ``changes``: ``(status, sign, has_res)`` triples, -1 to take back the share counted for a
+        status, +1 to add one (a status change passes both, so the workers are visited once).
         ``membership``: the worker list changed, so the ``offered`` tables change too (a status
         change alone only moves counters). The unique/last-scheduled counters are only kept for
         PENDING and FAILED, the statuses ``count_pending`` and ``worker_list`` read them for.
         """
-        workers = snap.workers
-        status = snap.status
-        counted = status == PENDING or status == FAILED
         single = len(workers) == 1
         newest = workers[-1]
-        resource_pending = status == PENDING and snap.has_res
         slots = self.workers
         for worker_id in workers:
             slot = slots.get(worker_id)
             if slot is None:
                 slot = slots[worker_id] = WorkerSlot()
-            if membership:
-                if sign > 0:
-                    slot.offered[tid] = task
-                else:
-                    slot.offered.pop(tid, None)
-            slot.counts[status] += sign
-            if status == RUNNING:
-                if sign > 0:
-                    slot.offered_running[tid] = task
-                else:
-                    slot.offered_running.pop(tid, None)
-            elif counted:
-                if single:
-                    slot.unique[status] += sign
-                if newest == worker_id:
-                    slot.last[status] += sign
-            if resource_pending:
-                slot.res_pending += sign
+            for status, sign, has_res in changes:
+                if membership:
+                    if sign > 0:
+                        slot.offered[tid] = task
+                    else:
+                        slot.offered.pop(tid, None)
+                slot.counts[status] += sign
+                if status == RUNNING:
+                    if sign > 0:
+                        slot.offered_running[tid] = task
+                    else:
+                        slot.offered_running.pop(tid, None)
+                elif status == PENDING or status == FAILED:
+                    if single:
+                        slot.unique[status] += sign
+                    if newest == worker_id:
+                        slot.last[status] += sign
+                    if has_res and status == PENDING:
+                        slot.res_pending += sign
 
     def _push(self, tid: str, key: tuple, old_key: tuple | None, was_ready: bool,
               old_family: str | None, old_sig: tuple, old_workers: tuple, snap: _Snap) -> None:
@@ -423,7 +434,7 @@ class StateIndex:
             return
         self.status_tasks[old.status].pop(tid, None)
         if old.workers:
-            self._contribute(tid, task, old, -1, True)
+            self._contribute(tid, task, old.workers, ((old.status, -1, old.has_res),), True)
         self._running_contribution(tid, task, old, remove=True)
         for worker_id in old.stake:
             slot = self.workers.get(worker_id)
@@ -447,6 +458,7 @@ class StateIndex:
         slot = self.workers.get(worker_id)
         if slot is not None and slot.is_empty():
             del self.workers[worker_id]
+            self._validators.pop(worker_id, None)
 
     # ------------------------------------------------------------------ ordered iteration
     def ensure_sig_heaps(self) -> dict[tuple, list]:
@@ -509,13 +521,17 @@ class StateIndex:
 
     def _ready_for(self, worker_id: str) -> Any:
         """Validity of a worker's ready-queue entry: the task is still ready under that key and
-        still offered by the worker."""
+        still offered by the worker (one closure per worker, kept: asked for on every get_work)."""
+        valid = self._validators.get(worker_id)
+        if valid is not None:
+            return valid
         snaps = self.snaps
 
         def valid(entry: tuple) -> bool:
             snap = snaps.get(entry[1])
             return snap is not None and snap.ready and snap.gkey == entry[0] and worker_id in snap.workers
 
+        self._validators[worker_id] = valid
         return valid
 
     def iterate(self, heap: list, valid: Any) -> Iterator[Any]:

@@ -17,18 +17,18 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple, Sequence
 
 from luigi._scheduler.constants import PENDING
 
 
-@dataclass
-class Selection:
-    """Outcome of the selection: the task to hand out and the batch it seeds (if any)."""
+class Selection(NamedTuple):
+    """Outcome of the selection: the task to hand out and the batch it seeds (if any).
+
+    A named tuple: one is built per ``get_work``."""
 
     best_task: Any = None
-    batched_tasks: list = field(default_factory=list)
+    batched_tasks: Sequence = ()
     batched_params: dict | None = None
 
 
