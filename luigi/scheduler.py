@@ -452,18 +452,23 @@ class Scheduler:
         them (no throw-away placeholder per call, unlike Luigi), and a pending removal is
         cancelled because the dependency is referenced again.
         """
-        tasks = self._state._tasks
+        state = self._state
+        tasks = state._tasks
+        created = []
         for dep_id in dep_ids:
             dep = tasks.get(dep_id)
             if dep is None:
                 # Each placeholder reads the clock, as in Luigi: equal-priority deps are then handed
                 # out in creation order (earliest ``time`` first).
                 dep = tasks[dep_id] = self._new_task(dep_id, UNKNOWN, None, priority, self._now())
-            elif worker_id in dep.stakeholders:
-                continue
-            dep.stakeholders.add(worker_id)
-            dep.remove = None
-            self._state.touch_task(dep)
+                dep.stakeholders.add(worker_id)
+                created.append(dep)
+            elif worker_id not in dep.stakeholders:
+                dep.stakeholders.add(worker_id)
+                dep.remove = None
+                state.touch_task(dep)
+        if created:
+            state.add_placeholders(created)  # indexed together, before ``task`` is re-indexed
 
     def _batch_failure_email(self, task: Task, worker_id: str, family: str, expl: Any, owners: Any) -> None:
         batched_params, _ = self._state.get_batcher(worker_id, family)

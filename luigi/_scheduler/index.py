@@ -200,11 +200,11 @@ class StateIndex:
         snap = self.snaps.get(tid)
         fresh = snap is None
         if fresh:
-            snap = self.snaps[tid] = _Snap()
             if task.status == UNKNOWN and not (task.workers or task.deps or task.resources or task.worker_running
                                                or task.batch_id is not None):
-                self._index_placeholder(tid, task, snap)
+                self.add_placeholders((task,))
                 return
+            snap = self.snaps[tid] = _Snap()
         old_status = snap.status
         status = task.status
         status_changed = status != old_status
@@ -303,20 +303,38 @@ class StateIndex:
                 if other is not None:
                     self.refresh(other)
 
-    def _index_placeholder(self, tid: str, task: Any, snap: _Snap) -> None:
-        """``refresh`` of a new record nobody offered to run yet (a dependency placeholder):
-        of all the indexes only the status table and the stakeholder index concern it."""
-        self.status_tasks[UNKNOWN][tid] = task
-        self._seq += 1
+    def add_placeholders(self, tasks: Iterable[Any]) -> None:
+        """Index new records nobody offered to run yet (dependency placeholders: UNKNOWN, no
+        workers, deps or resources). Of all the indexes only the status table and the stakeholder
+        index concern them. One pass for a whole dependency list: the placeholders a report
+        creates share their stakeholder list, so the stake sets are looked up once."""
+        snaps, unknown, orphans = self.snaps, self.status_tasks[UNKNOWN], self.orphans
+        seq = self._seq
+        last_items: Any = None
+        stake_sets: list = []
+        shared: tuple = ()
+        for task in tasks:
+            tid = task.id
+            snap = snaps[tid] = _Snap()
+            unknown[tid] = task
+            seq += 1
+            snap.status = UNKNOWN
+            snap.seq = seq
+            snap.family = task.family
+            stake = task.stakeholders
+            items = getattr(stake, "_items", stake)
+            if not items:
+                orphans.add(tid)
+                continue
+            if items is not last_items:
+                last_items = items
+                stake_sets = [self.slot(worker_id).stakes for worker_id in items]
+                shared = items if type(items) is tuple else self._intern(tuple(items))
+            for stakes in stake_sets:
+                stakes.add(tid)
+            snap.stake = shared
+        self._seq = seq
         self.version += 1
-        snap.status = UNKNOWN
-        snap.seq = self._seq
-        snap.family = task.family
-        stake = task.stakeholders
-        if _members(stake):
-            self._set_stake(tid, snap, stake)
-        else:
-            self.orphans.add(tid)
 
     def _set_deps(self, tid: str, snap: _Snap, deps: Any) -> None:
         """Adopt a changed dependency set. O(|old deps| + |new deps|)."""

@@ -95,6 +95,12 @@ class SimpleTaskState:
         if task.id != self._deferred:
             self._index.refresh(task)
 
+    def add_placeholders(self, tasks: list[Task]) -> None:
+        """Index (and mark dirty) new UNKNOWN records created for dependencies, already in ``_tasks``."""
+        if self._dirty_tasks is not _UNTRACKED:
+            self._dirty_tasks.update(task.id for task in tasks)
+        self._index.add_placeholders(tasks)
+
     def defer_refresh(self, task: Task) -> None:
         """Start a multi-step update of ``task``: its re-indexing waits for ``end_deferred_refresh``.
 
