@@ -726,6 +726,9 @@ class Worker:
         self._stop_requesting_work = False
         self.host = socket.gethostname()
         self._scheduled_tasks: dict[str, Task] = {}
+        # ``to_str_params()`` of each task reported runnable, reused for its result report: one
+        # dict per task (an in-process scheduler keeps that very dict) instead of two.
+        self._reported_params: dict[str, dict] = {}
         self._suspended_tasks: dict = {}
         self._batch_running_tasks: dict = {}
         self._batch_families_sent: set = set()
@@ -1048,16 +1051,20 @@ class Worker:
                     yield d
                 deps = [d.task_id for d in deps]
 
-        self._scheduled_tasks[task.task_id] = task
+        task_id = task.task_id
+        self._scheduled_tasks[task_id] = task
+        params = task.to_str_params()
+        if runnable:
+            self._reported_params[task_id] = params
         self._add_task(
             worker=self._id,
-            task_id=task.task_id,
+            task_id=task_id,
             status=status,
             deps=deps,
             runnable=runnable,
             priority=task.priority,
             resources=task.process_resources(),
-            params=task.to_str_params(),
+            params=params,
             family=task.task_family,
             module=task.task_module,
             batchable=task.batchable,
@@ -1065,9 +1072,9 @@ class Worker:
             accepts_messages=task.accepts_messages,
         )
         if status == DONE:
-            self._known_done.add(task.task_id)
+            self._known_done.add(task_id)
         elif status == PENDING:
-            self._known_pending.add(task.task_id)
+            self._known_pending.add(task_id)
 
     def _log_complete_error(self, task: Task, tb: str) -> None:
         logger.warning(f"Will not run {task} or any dependencies due to error in complete() method:\n{tb}")
@@ -1419,7 +1426,7 @@ class Worker:
             expl=_json_expl(expl),
             resources=task.process_resources(),
             runnable=None,
-            params=task.to_str_params(),
+            params=self._reported_params.pop(task_id, None) or task.to_str_params(),
             family=task.task_family,
             module=task.task_module,
             new_deps=new_deps,
