@@ -222,7 +222,7 @@ class Scheduler:
                        now: float | None = None) -> Worker:
         state = self._state
         worker = state._active_workers.get(worker_id) or state.get_worker(worker_id)
-        worker.update(worker_reference, get_work=get_work, now=self._now() if now is None else now)
+        worker.update(worker_reference, get_work, self._now() if now is None else now)
         state._dirty_workers.add(worker_id)
         return worker
 
