@@ -726,9 +726,6 @@ class Worker:
         self._stop_requesting_work = False
         self.host = socket.gethostname()
         self._scheduled_tasks: dict[str, Task] = {}
-        # ``to_str_params()`` of each task reported runnable, reused for its result report: one
-        # dict per task (an in-process scheduler keeps that very dict) instead of two.
-        self._reported_params: dict[str, dict] = {}
         self._suspended_tasks: dict = {}
         self._batch_running_tasks: dict = {}
         self._batch_families_sent: set = set()
@@ -1053,9 +1050,6 @@ class Worker:
 
         task_id = task.task_id
         self._scheduled_tasks[task_id] = task
-        params = task.to_str_params()
-        if runnable:
-            self._reported_params[task_id] = params
         self._add_task(
             worker=self._id,
             task_id=task_id,
@@ -1064,7 +1058,7 @@ class Worker:
             runnable=runnable,
             priority=task.priority,
             resources=task.process_resources(),
-            params=params,
+            params=task.to_str_params(),
             family=task.task_family,
             module=task.task_module,
             batchable=task.batchable,
@@ -1426,7 +1420,7 @@ class Worker:
             expl=_json_expl(expl),
             resources=task.process_resources(),
             runnable=None,
-            params=self._reported_params.pop(task_id, None) or task.to_str_params(),
+            params=task.to_str_params(),
             family=task.task_family,
             module=task.task_module,
             new_deps=new_deps,
