@@ -323,7 +323,10 @@ class Task:
         """
         self.params = params = _get_default(params, {})
         visibilities = self.param_visibilities
-        if not visibilities or not any(visibilities.get(k, 0) for k in params):
+        for name in params if visibilities else ():  # a loop: no generator per record
+            if visibilities.get(name, 0):
+                break
+        else:
             self.public_params = params
             self.hidden_params = _NO_PARAMS
             return
