@@ -230,8 +230,7 @@ class StateIndex:
                 else:
                     flipped = [dependent for dependent in users if self._bump_unready(dependent, delta)]
 
-        workers = task.workers
-        items = getattr(workers, "_items", workers)  # _members(), spelled out on this path
+        items = _members(task.workers)
         old_workers = snap.workers
         workers_changed = items is not old_workers and tuple(items) != old_workers
         has_res = bool(task.resources)
@@ -286,7 +285,7 @@ class StateIndex:
             self._running_contribution(tid, task, snap, remove=False)
 
         stake = task.stakeholders
-        stake_items = getattr(stake, "_items", stake)
+        stake_items = _members(stake)
         if stake_items is not snap.stake and (len(stake_items) != len(snap.stake)
                                              or not all(worker_id in stake_items for worker_id in snap.stake)):
             self._set_stake(tid, snap, stake)
@@ -321,8 +320,7 @@ class StateIndex:
             snap.status = UNKNOWN
             snap.seq = seq
             snap.family = task.family
-            stake = task.stakeholders
-            items = getattr(stake, "_items", stake)
+            items = _members(task.stakeholders)
             if not items:
                 orphans.add(tid)
                 continue
