@@ -7,6 +7,9 @@ asserts nothing.
     .venv/bin/python bench/worker_scale.py            # everything except 1M leaves
     .venv/bin/python bench/worker_scale.py --million  # also fan-in of 1,000,000 leaves (ours only)
     .venv/bin/python bench/worker_scale.py --only fanin-4000
+    .venv/bin/python bench/worker_scale.py --pure     # ours in plain Python even when compiled
+
+"ours" uses the compiled hot modules when ``dev/build_accel.py`` built them (the header says which).
 """
 
 from __future__ import annotations
@@ -127,7 +130,9 @@ t0 = time.perf_counter()
 ok = luigi.build(roots, local_scheduler=True, workers=workers, log_level="WARNING", no_lock=True)
 wall = time.perf_counter() - t0
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-print("RESULT " + json.dumps({"ok": bool(ok), "wall": wall, "rss_mb": rss, "tasks": ntasks}))
+import luigi._compiled
+compiled = len(luigi._compiled.compiled_modules())
+print("RESULT " + json.dumps({"ok": bool(ok), "wall": wall, "rss_mb": rss, "tasks": ntasks, "compiled": compiled}))
 """
 
 
@@ -143,10 +148,13 @@ def realluigi_python() -> str | None:
         return candidate if os.path.exists(candidate) else None
 
 
-def measure(python: str, scenario: str, size: int, timeout: float) -> dict | None:
+def measure(python: str, scenario: str, size: int, timeout: float, pure: bool = False) -> dict | None:
     env = dict(os.environ)
+    env.pop("LUIGI_PURE_PYTHON", None)
     if python == OURS:
         env["PYTHONPATH"] = REPO + os.pathsep + env.get("PYTHONPATH", "")
+        if pure:
+            env["LUIGI_PURE_PYTHON"] = "1"
     else:
         env.pop("PYTHONPATH", None)
     with tempfile.TemporaryDirectory() as workdir:
@@ -185,6 +193,7 @@ def main() -> None:
     parser.add_argument("--million", action="store_true", help="also run the fan-in of 1,000,000 leaves")
     parser.add_argument("--only", help="run a single case, e.g. fanin-4000")
     parser.add_argument("--no-real", action="store_true", help="skip real Luigi")
+    parser.add_argument("--pure", action="store_true", help="run ours in plain Python (no compiled modules)")
     args = parser.parse_args()
 
     # (name, scenario, size, compare with real Luigi?)
@@ -204,14 +213,16 @@ def main() -> None:
         cases = [c for c in cases if c[0] == args.only]
 
     real = None if args.no_real else realluigi_python()
-    print(f"{'case':<16} {'ours (wall, peak RSS, tasks/s)':<40} {'Luigi 3.8.1':<40} speed-up")
+    print(f"{'case':<27} {'ours (wall, peak RSS, tasks/s)':<40} {'Luigi 3.8.1':<40} speed-up")
     for name, scenario, size, compare in cases:
-        ours = measure(OURS, scenario, size, timeout=600)
+        ours = measure(OURS, scenario, size, timeout=600, pure=args.pure)
+        if ours and "compiled" in ours:
+            name += " (compiled)" if ours["compiled"] else " (plain)"
         theirs = measure(real, scenario, size, timeout=600) if (real and compare) else None
         ratio = "-"
         if ours and theirs and "wall" in ours and "wall" in theirs and ours["wall"] > 0:
             ratio = f"{theirs['wall'] / ours['wall']:.1f}x"
-        print(f"{name:<16} {fmt(ours):<40} {fmt(theirs):<40} {ratio}", flush=True)
+        print(f"{name:<27} {fmt(ours):<40} {fmt(theirs):<40} {ratio}", flush=True)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,10 @@
 (``luigi.worker.Worker``, ``luigi.scheduler.Scheduler``, ...).
 """
 
+from luigi import _compiled
+
+_compiled.install()  # before anything else is imported: see luigi/_compiled.py
+
 # Besides the public API, this loads the modules Luigi loads transitively and that user code reaches
 # as ``luigi.<name>`` after a bare ``import luigi`` (explicit, so it holds whatever modules import).
 from luigi import (  # noqa: F401

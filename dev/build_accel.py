@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Compile the hottest modules with Cython into ``luigi/_accel/`` (see ``luigi/_compiled.py``).
+
+Usage: python dev/build_accel.py [--clean]
+
+Needs Cython 3 and a C compiler (``pip install -e .[accel]``). Modules whose source is unchanged
+since their last build are skipped. The result is optional: ``import luigi`` uses each compiled
+module only while its recorded source hash matches, and plain Python otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.machinery
+import json
+import os
+import shutil
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from luigi import _compiled  # noqa: E402
+
+# The per-task path of a build: worker, scheduler state machine and indexes, task model.
+MODULES = [
+    "luigi.worker",
+    "luigi.scheduler",
+    "luigi.task",
+    "luigi.task_register",
+    "luigi.parameter",
+    "luigi._worker.queues",
+    "luigi._scheduler.index",
+    "luigi._scheduler.readyqueue",
+    "luigi._scheduler.records",
+    "luigi._scheduler.state",
+    "luigi._scheduler.selection",
+    "luigi._scheduler.pruning",
+    "luigi._scheduler.expiry",
+]
+
+# Plain Python semantics: annotations are documentation here, not C types.
+DIRECTIVES = {"language_level": 3, "annotation_typing": False, "binding": True}
+
+
+def _stale(modules: dict, suffix: str) -> dict[str, str]:
+    """Modules to (re)compile, with the hash of the source about to be compiled."""
+    stale = {}
+    for name in MODULES:
+        entry = modules.get(name)
+        digest = _compiled.file_digest(_compiled.source_path(_compiled.PACKAGE_DIR, name))
+        if (entry is None or entry.get("sha256") != digest
+                or not os.path.exists(os.path.join(_compiled.ACCEL_DIR, name + suffix))):
+            stale[name] = digest
+    return stale
+
+
+def _compile(names: list[str], out_dir: str) -> None:
+    from Cython.Build import cythonize
+    from setuptools import Distribution, Extension
+
+    extensions = [Extension(name, [os.path.relpath(_compiled.source_path(_compiled.PACKAGE_DIR, name), ROOT)])
+                  for name in names]
+    with tempfile.TemporaryDirectory() as build_temp:
+        cwd = os.getcwd()
+        os.chdir(ROOT)
+        try:
+            compiled = cythonize(extensions, compiler_directives=DIRECTIVES, nthreads=os.cpu_count() or 1,
+                                 build_dir=build_temp, quiet=True)
+            dist = Distribution({"ext_modules": compiled, "script_name": "build_accel"})
+            command = dist.get_command_obj("build_ext")
+            command.build_lib = out_dir
+            command.build_temp = build_temp
+            command.parallel = os.cpu_count() or 1
+            dist.run_command("build_ext")
+        finally:
+            os.chdir(cwd)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clean", action="store_true", help="remove the compiled build and exit")
+    args = parser.parse_args()
+    if args.clean:
+        shutil.rmtree(_compiled.ACCEL_DIR, ignore_errors=True)
+        return 0
+    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
+    modules = _compiled.read_manifest(_compiled.ACCEL_DIR)
+    stale = _stale(modules, suffix)
+    if not stale:
+        print(f"build_accel: all {len(MODULES)} compiled modules are up to date")
+        return 0
+    print("build_accel: compiling " + ", ".join(stale), flush=True)
+    os.makedirs(_compiled.ACCEL_DIR, exist_ok=True)
+    with tempfile.TemporaryDirectory() as out_dir:
+        _compile(list(stale), out_dir)
+        for name, digest in stale.items():
+            built = os.path.join(out_dir, *name.split(".")) + suffix
+            target = os.path.join(_compiled.ACCEL_DIR, name + suffix)
+            shutil.copyfile(built, target + ".tmp")
+            os.replace(target + ".tmp", target)  # running interpreters keep their mapped copy
+            modules[name] = {"file": name + suffix, "sha256": digest}
+    manifest = {"ext_suffix": suffix, "modules": {name: modules[name] for name in MODULES if name in modules}}
+    with open(os.path.join(_compiled.ACCEL_DIR, _compiled.MANIFEST), "w", encoding="utf-8") as handle:
+        json.dump(manifest, handle, indent=1, sort_keys=True)
+    print(f"build_accel: {len(stale)} modules compiled into {_compiled.ACCEL_DIR}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

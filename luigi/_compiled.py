@@ -1,0 +1,91 @@
+"""Optional compiled builds of the hottest modules (``python3 dev/build_accel.py``).
+
+The worker, the scheduler and the task model run unchanged when Cython compiles them, about a
+third faster. The build puts the extension modules in ``luigi/_accel/`` with a manifest naming,
+for each module, its file and the SHA-256 of the source it was compiled from. ``install()`` (run
+first thing by ``import luigi``) puts a finder in front of the import system that loads a
+compiled module only while that hash still matches the ``.py`` file on disk: an edited module is
+imported from its source, never from a stale build. Without a build (a plain checkout, or
+``LUIGI_PURE_PYTHON=1`` in the environment) every module is plain Python.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.machinery
+import importlib.util
+import json
+import os
+import sys
+from typing import Any
+
+PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+ACCEL_DIR = os.path.join(PACKAGE_DIR, "_accel")
+MANIFEST = "manifest.json"
+PURE_ENV = "LUIGI_PURE_PYTHON"
+
+
+def source_path(package_dir: str, module: str) -> str:
+    """The ``.py`` file of ``luigi.<a>.<b>`` under ``package_dir`` (the ``luigi`` directory)."""
+    return os.path.join(package_dir, *module.split(".")[1:]) + ".py"
+
+
+def file_digest(path: str) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
+
+
+class CompiledFinder:
+    """Meta-path finder answering only for the modules of a manifest whose build is fresh."""
+
+    def __init__(self, package_dir: str, accel_dir: str, modules: dict[str, dict]) -> None:
+        self._package_dir = package_dir
+        self._accel_dir = accel_dir
+        self._modules = modules  # module name -> {"file": ..., "sha256": ...}
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        entry = self._modules.get(name)
+        if entry is None:
+            return None
+        binary = os.path.join(self._accel_dir, entry["file"])
+        try:
+            fresh = file_digest(source_path(self._package_dir, name)) == entry["sha256"] and os.path.exists(binary)
+        except OSError:
+            fresh = False
+        if not fresh:
+            return None
+        loader = importlib.machinery.ExtensionFileLoader(name, binary)
+        return importlib.util.spec_from_file_location(name, binary, loader=loader)
+
+
+def read_manifest(accel_dir: str) -> dict[str, dict]:
+    """Modules of the build in ``accel_dir`` made for this interpreter ({} when there is none)."""
+    try:
+        with open(os.path.join(accel_dir, MANIFEST), encoding="utf-8") as handle:
+            manifest = json.load(handle)
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(manifest, dict) or manifest.get("ext_suffix") != importlib.machinery.EXTENSION_SUFFIXES[0]:
+        return {}
+    modules = manifest.get("modules")
+    return modules if isinstance(modules, dict) else {}
+
+
+_finder: CompiledFinder | None = None
+
+
+def install() -> None:
+    """Serve fresh compiled modules from now on (idempotent; a no-op without a build)."""
+    global _finder
+    if _finder is not None or os.environ.get(PURE_ENV, "") not in ("", "0"):
+        return
+    modules = read_manifest(ACCEL_DIR)
+    if modules:
+        _finder = CompiledFinder(PACKAGE_DIR, ACCEL_DIR, modules)
+        sys.meta_path.insert(0, _finder)
+
+
+def compiled_modules() -> list[str]:
+    """Names of the ``luigi`` modules this interpreter imported from a compiled build."""
+    return sorted(name for name, module in list(sys.modules.items())
+                  if name.startswith("luigi") and os.path.dirname(getattr(module, "__file__", None) or "") == ACCEL_DIR)
