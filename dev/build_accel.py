@@ -102,8 +102,10 @@ def main() -> int:
             os.replace(target + ".tmp", target)  # running interpreters keep their mapped copy
             modules[name] = {"file": name + suffix, "sha256": digest}
     manifest = {"ext_suffix": suffix, "modules": {name: modules[name] for name in MODULES if name in modules}}
-    with open(os.path.join(_compiled.ACCEL_DIR, _compiled.MANIFEST), "w", encoding="utf-8") as handle:
+    manifest_path = os.path.join(_compiled.ACCEL_DIR, _compiled.MANIFEST)
+    with open(manifest_path + ".tmp", "w", encoding="utf-8") as handle:
         json.dump(manifest, handle, indent=1, sort_keys=True)
+    os.replace(manifest_path + ".tmp", manifest_path)  # readers see the old or the new manifest
     print(f"build_accel: {len(stale)} modules compiled into {_compiled.ACCEL_DIR}")
     return 0
 
