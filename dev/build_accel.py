@@ -47,9 +47,10 @@ DIRECTIVES = {"language_level": 3, "annotation_typing": False, "binding": True}
 def _stale(modules: dict, suffix: str) -> dict[str, str]:
     """Modules to (re)compile, with the hash of the source about to be compiled."""
     stale = {}
+    declarations = _compiled.declaration_files(_compiled.PACKAGE_DIR)
     for name in MODULES:
         entry = modules.get(name)
-        digest = _compiled.file_digest(_compiled.source_path(_compiled.PACKAGE_DIR, name))
+        digest = _compiled.source_digest(_compiled.source_path(_compiled.PACKAGE_DIR, name), declarations)
         if (entry is None or entry.get("sha256") != digest
                 or not os.path.exists(os.path.join(_compiled.ACCEL_DIR, name + suffix))):
             stale[name] = digest

@@ -30,9 +30,26 @@ def source_path(package_dir: str, module: str) -> str:
     return os.path.join(package_dir, *module.split(".")[1:]) + ".py"
 
 
-def file_digest(path: str) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.sha256(handle.read()).hexdigest()
+def declaration_files(package_dir: str) -> list[str]:
+    """The ``.pxd`` files (C declarations) of the package and its subpackages, sorted."""
+    found = []
+    for entry in os.scandir(package_dir):
+        if entry.is_dir() and not entry.name.startswith((".", "_accel", "__")):
+            found.extend(sub.path for sub in os.scandir(entry.path) if sub.name.endswith(".pxd"))
+        elif entry.name.endswith(".pxd"):
+            found.append(entry.path)
+    return sorted(found)
+
+
+def source_digest(path: str, declarations: list[str]) -> str:
+    """SHA-256 of a module's source and of every ``.pxd`` of the package: a declaration file can
+    change the binary layout other compiled modules rely on, so any change to one makes the whole
+    build stale."""
+    digest = hashlib.sha256()
+    for name in [path, *declarations]:
+        with open(name, "rb") as handle:
+            digest.update(os.path.basename(name).encode() + b"\0" + handle.read() + b"\0")
+    return digest.hexdigest()
 
 
 class CompiledFinder:
@@ -42,6 +59,7 @@ class CompiledFinder:
         self._package_dir = package_dir
         self._accel_dir = accel_dir
         self._modules = modules  # module name -> {"file": ..., "sha256": ...}
+        self._declarations: list[str] | None = None
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
         entry = self._modules.get(name)
@@ -49,7 +67,10 @@ class CompiledFinder:
             return None
         binary = os.path.join(self._accel_dir, entry["file"])
         try:
-            fresh = file_digest(source_path(self._package_dir, name)) == entry["sha256"] and os.path.exists(binary)
+            if self._declarations is None:
+                self._declarations = declaration_files(self._package_dir)
+            digest = source_digest(source_path(self._package_dir, name), self._declarations)
+            fresh = digest == entry["sha256"] and os.path.exists(binary)
         except OSError:
             fresh = False
         if not fresh:

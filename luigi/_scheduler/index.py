@@ -91,6 +91,14 @@ def _members(collection: Any) -> Any:
     return getattr(collection, "_items", collection)
 
 
+def _contains_all(container: Any, items: Iterable) -> bool:
+    """``all(item in container for item in items)`` without a generator (compiled methods cannot hold one)."""
+    for item in items:
+        if item not in container:
+            return False
+    return True
+
+
 class StateIndex:
     """All indexes of one ``SimpleTaskState``; see the module docstring."""
 
@@ -218,7 +226,7 @@ class StateIndex:
         if fresh or deps_changed:
             deps = task.deps
             old_deps = snap.deps
-            if len(old_deps) != len(deps) or (old_deps and not all(dep in deps for dep in old_deps)):
+            if len(old_deps) != len(deps) or not _contains_all(deps, old_deps):
                 self._set_deps(tid, snap, deps)
         flipped: Any = ()  # dependents whose readiness may change: only they need a refresh
         if status_changed and (status == DONE or old_status == DONE):
@@ -287,7 +295,7 @@ class StateIndex:
         stake = task.stakeholders
         stake_items = _members(stake)
         if stake_items is not snap.stake and (len(stake_items) != len(snap.stake)
-                                             or not all(worker_id in stake_items for worker_id in snap.stake)):
+                                             or not _contains_all(stake_items, snap.stake)):
             self._set_stake(tid, snap, stake)
         if not stake_items:
             self.orphans.add(tid)
@@ -498,7 +506,9 @@ class StateIndex:
     def running_in_rank_order(self) -> list:
         """RUNNING tasks sorted like the ready heaps. O(r log r) for r running tasks."""
         snaps = self.snaps
-        return sorted(self.status_tasks.get(RUNNING, {}).values(), key=lambda task: snaps[task.id].gkey)
+        running = list(self.status_tasks.get(RUNNING, {}).values())
+        keys = [snaps[task.id].gkey for task in running]
+        return [running[i] for i in sorted(range(len(running)), key=keys.__getitem__)]
 
     def ensure_family_heap(self, family: str) -> list:
         """Heap of the family's ready tasks; built in O(pending) the first time the family is batched."""

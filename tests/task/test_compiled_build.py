@@ -3,7 +3,6 @@ only while it matches its source, and never when plain Python is asked for."""
 
 from __future__ import annotations
 
-import hashlib
 import importlib.machinery
 import json
 import os
@@ -35,9 +34,11 @@ def _fake_build(tmp_path, source_text: str = "X = 1\n", recorded_text: str | Non
     package_dir = tmp_path / "luigi"
     accel_dir = package_dir / "_accel"
     accel_dir.mkdir(parents=True)
-    (package_dir / "fake.py").write_text(source_text)
+    source = package_dir / "fake.py"
+    source.write_text(source_text if recorded_text is None else recorded_text)
+    digest = _compiled.source_digest(str(source), _compiled.declaration_files(str(package_dir)))
+    source.write_text(source_text)
     (accel_dir / ("luigi.fake" + SUFFIX)).write_bytes(b"not really a shared object")
-    digest = hashlib.sha256((source_text if recorded_text is None else recorded_text).encode()).hexdigest()
     modules = {"luigi.fake": {"file": "luigi.fake" + SUFFIX, "sha256": digest}}
     (accel_dir / _compiled.MANIFEST).write_text(json.dumps({"ext_suffix": SUFFIX, "modules": modules}))
     return str(package_dir), str(accel_dir)
@@ -55,6 +56,16 @@ def test_a_fresh_build_is_served_as_an_extension_module(tmp_path):
 def test_an_edited_source_is_never_served_from_its_stale_build(tmp_path):
     package_dir, accel_dir = _fake_build(tmp_path, source_text="X = 2\n", recorded_text="X = 1\n")
     finder = _compiled.CompiledFinder(package_dir, accel_dir, _compiled.read_manifest(accel_dir))
+    assert finder.find_spec("luigi.fake") is None
+
+
+def test_a_changed_declaration_file_makes_every_compiled_module_stale(tmp_path):
+    """A .pxd fixes the binary layout other compiled modules were built against."""
+    package_dir, accel_dir = _fake_build(tmp_path)
+    finder = _compiled.CompiledFinder(package_dir, accel_dir, _compiled.read_manifest(accel_dir))
+    os.makedirs(os.path.join(package_dir, "sub"))
+    with open(os.path.join(package_dir, "sub", "other.pxd"), "w") as handle:
+        handle.write("cdef class Other:\n    pass\n")
     assert finder.find_spec("luigi.fake") is None
 
 
