@@ -63,12 +63,14 @@ def _compile(names: list[str], out_dir: str) -> None:
 
     extensions = [Extension(name, [os.path.relpath(_compiled.source_path(_compiled.PACKAGE_DIR, name), ROOT)])
                   for name in names]
+    # The generated C stays in build/accel (git-ignored): profilers map compiled code back to it.
+    c_dir = os.path.join(ROOT, "build", "accel")
     with tempfile.TemporaryDirectory() as build_temp:
         cwd = os.getcwd()
         os.chdir(ROOT)
         try:
             compiled = cythonize(extensions, compiler_directives=DIRECTIVES, nthreads=os.cpu_count() or 1,
-                                 build_dir=build_temp, quiet=True)
+                                 build_dir=c_dir, force=True, quiet=True)
             dist = Distribution({"ext_modules": compiled, "script_name": "build_accel"})
             command = dist.get_command_obj("build_ext")
             command.build_lib = out_dir
@@ -77,6 +79,26 @@ def _compile(names: list[str], out_dir: str) -> None:
             dist.run_command("build_ext")
         finally:
             os.chdir(cwd)
+
+
+def _install(stale: dict[str, str], modules: dict, suffix: str) -> None:
+    """Compile ``stale`` and move the results into place; ``modules`` (the manifest) is updated."""
+    with tempfile.TemporaryDirectory() as out_dir:
+        _compile(list(stale), out_dir)
+        for name, digest in stale.items():
+            built = os.path.join(out_dir, *name.split(".")) + suffix
+            target = os.path.join(_compiled.ACCEL_DIR, name + suffix)
+            shutil.copyfile(built, target + ".tmp")
+            os.replace(target + ".tmp", target)  # running interpreters keep their mapped copy
+            modules[name] = {"file": name + suffix, "sha256": digest}
+
+
+def _write_manifest(modules: dict, suffix: str) -> None:
+    manifest = {"ext_suffix": suffix, "modules": {name: modules[name] for name in MODULES if name in modules}}
+    manifest_path = os.path.join(_compiled.ACCEL_DIR, _compiled.MANIFEST)
+    with open(manifest_path + ".tmp", "w", encoding="utf-8") as handle:
+        json.dump(manifest, handle, indent=1, sort_keys=True)
+    os.replace(manifest_path + ".tmp", manifest_path)  # readers see the old or the new manifest
 
 
 def main() -> int:
@@ -88,26 +110,20 @@ def main() -> int:
         return 0
     suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
     modules = _compiled.read_manifest(_compiled.ACCEL_DIR)
+    dropped = [name for name in modules if name not in MODULES]  # no longer compiled: back to source
+    for name in dropped:
+        try:
+            os.remove(os.path.join(_compiled.ACCEL_DIR, modules.pop(name)["file"]))
+        except OSError:
+            pass
     stale = _stale(modules, suffix)
-    if not stale:
-        print(f"build_accel: all {len(MODULES)} compiled modules are up to date")
-        return 0
-    print("build_accel: compiling " + ", ".join(stale), flush=True)
-    os.makedirs(_compiled.ACCEL_DIR, exist_ok=True)
-    with tempfile.TemporaryDirectory() as out_dir:
-        _compile(list(stale), out_dir)
-        for name, digest in stale.items():
-            built = os.path.join(out_dir, *name.split(".")) + suffix
-            target = os.path.join(_compiled.ACCEL_DIR, name + suffix)
-            shutil.copyfile(built, target + ".tmp")
-            os.replace(target + ".tmp", target)  # running interpreters keep their mapped copy
-            modules[name] = {"file": name + suffix, "sha256": digest}
-    manifest = {"ext_suffix": suffix, "modules": {name: modules[name] for name in MODULES if name in modules}}
-    manifest_path = os.path.join(_compiled.ACCEL_DIR, _compiled.MANIFEST)
-    with open(manifest_path + ".tmp", "w", encoding="utf-8") as handle:
-        json.dump(manifest, handle, indent=1, sort_keys=True)
-    os.replace(manifest_path + ".tmp", manifest_path)  # readers see the old or the new manifest
-    print(f"build_accel: {len(stale)} modules compiled into {_compiled.ACCEL_DIR}")
+    if stale:
+        print("build_accel: compiling " + ", ".join(stale), flush=True)
+        os.makedirs(_compiled.ACCEL_DIR, exist_ok=True)
+        _install(stale, modules, suffix)
+    if stale or dropped:
+        _write_manifest(modules, suffix)
+    print(f"build_accel: {len(stale)} of {len(MODULES)} modules compiled into {_compiled.ACCEL_DIR}")
     return 0
 
 

@@ -89,7 +89,10 @@ def read_manifest(accel_dir: str) -> dict[str, dict]:
     if not isinstance(manifest, dict) or manifest.get("ext_suffix") != importlib.machinery.EXTENSION_SUFFIXES[0]:
         return {}
     modules = manifest.get("modules")
-    return modules if isinstance(modules, dict) else {}
+    if not isinstance(modules, dict):
+        return {}
+    return {name: entry for name, entry in modules.items()  # a malformed entry is no build at all
+            if isinstance(entry, dict) and isinstance(entry.get("file"), str) and isinstance(entry.get("sha256"), str)}
 
 
 _finder: CompiledFinder | None = None

@@ -87,6 +87,10 @@ def test_a_build_for_another_interpreter_or_a_corrupt_manifest_is_ignored(tmp_pa
     assert _compiled.read_manifest(accel_dir) == {}
     open(manifest_path, "w").write("{not json")
     assert _compiled.read_manifest(accel_dir) == {}
+    manifest["ext_suffix"] = SUFFIX
+    manifest["modules"]["luigi.broken"] = {"file": 3}
+    open(manifest_path, "w").write(json.dumps(manifest))
+    assert set(_compiled.read_manifest(accel_dir)) == {"luigi.fake"}
 
 
 def test_plain_python_is_used_when_asked_for():
