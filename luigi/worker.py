@@ -141,14 +141,11 @@ class _NoFullCollections:
     alive until the build ends (tasks, their parameters, history entries, scheduler state), yet each
     full (oldest generation) collection rescans all of them: ~10% of a 300k-task build, much of it
     while a root's ``requires()`` creates all its dependencies at once. So for the duration of the
-    phase, full collections are switched off by raising the oldest generation's threshold, and so
-    are middle-generation ones, which would scan every survivor of a young collection a second
-    time (~2% of a 100k-task build). The youngest generation is still collected: that frees the
-    short-lived cycles a task run may leave; a cycle still referenced at one young collection waits
-    for the end of the phase. The previous thresholds are restored on exit, after which the next
-    collections happen as usual. Does nothing when the collector is disabled or its oldest
-    threshold was already changed (by the user, or by an outer build running this one inside a
-    task)."""
+    phase, full collections are switched off by raising the oldest generation's threshold; the
+    young generations are still collected, which frees the short-lived cycles a task run may leave.
+    The previous thresholds are restored on exit, after which the next full collection happens as
+    usual. Does nothing when the collector is disabled or its oldest threshold was already changed
+    (by the user, or by an outer build running this one inside a task)."""
 
     _NEVER = 2**30
 
@@ -161,7 +158,7 @@ class _NoFullCollections:
         thresholds = gc.get_threshold()
         if gc.isenabled() and thresholds[2] < self._NEVER:
             self._saved = thresholds
-            gc.set_threshold(thresholds[0], self._NEVER, self._NEVER)
+            gc.set_threshold(thresholds[0], thresholds[1], self._NEVER)
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
