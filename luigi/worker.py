@@ -144,22 +144,35 @@ class _NoFullCollections:
     phase, full collections are switched off by raising the oldest generation's threshold; the
     young generations are still collected, which frees the short-lived cycles a task run may leave.
     The previous thresholds are restored on exit, after which the next full collection happens as
-    usual. Does nothing when the collector is disabled or its oldest threshold was already changed
-    (by the user, or by an outer build running this one inside a task)."""
+    usual. A worker that keeps running (``keep_alive``, assistants) would otherwise keep cyclic
+    garbage that reached the oldest generation until ``run()`` returns, so ``tick()`` (once per
+    run-loop turn) makes one full collection every ``FULL_EVERY`` seconds of the phase: a bounded
+    cost (about a second per gigabyte of live objects) that a build shorter than that never pays.
+    Does nothing when the collector is disabled or its oldest threshold was already changed (by the
+    user, or by an outer build running this one inside a task)."""
 
     _NEVER = 2**30
+    FULL_EVERY = 600.0
 
-    __slots__ = ("_saved",)
+    __slots__ = ("_saved", "_next_full")
 
     def __init__(self) -> None:
         self._saved: tuple[int, ...] | None = None
+        self._next_full = 0.0
 
     def __enter__(self) -> _NoFullCollections:
         thresholds = gc.get_threshold()
         if gc.isenabled() and thresholds[2] < self._NEVER:
             self._saved = thresholds
+            self._next_full = time.monotonic() + self.FULL_EVERY
             gc.set_threshold(thresholds[0], thresholds[1], self._NEVER)
         return self
+
+    def tick(self) -> None:
+        """The periodic full collection of a long phase (see the class docstring)."""
+        if self._saved is not None and time.monotonic() >= self._next_full:
+            gc.collect()
+            self._next_full = time.monotonic() + self.FULL_EVERY
 
     def __exit__(self, *exc_info: Any) -> None:
         if self._saved is not None:
@@ -1495,14 +1508,16 @@ class Worker:
         self.run_succeeded = True
 
         self._add_worker()
-        with _NoFullCollections():
-            self._run_loop(sleeper)
+        with _NoFullCollections() as collections:
+            self._run_loop(sleeper, collections.tick)
         self._close_runners()
         return self.run_succeeded
 
-    def _run_loop(self, sleeper: Iterator[None]) -> None:
-        """Ask for work and run it until nothing is left (or the worker phases out)."""
+    def _run_loop(self, sleeper: Iterator[None], tick: Callable[[], None] = lambda: None) -> None:
+        """Ask for work and run it until nothing is left (or the worker phases out); ``tick`` is
+        called once per turn (the periodic full garbage collection of a long run)."""
         while True:
+            tick()
             while len(self._running_tasks) >= self.worker_processes > 0:
                 logger.debug("%d running tasks, waiting for next task to finish", len(self._running_tasks))
                 self._handle_next_task()

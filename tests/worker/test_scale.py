@@ -88,6 +88,35 @@ def test_full_collections_are_paused_during_the_build_and_restored_after(thresho
     assert gc.get_threshold() == thresholds
 
 
+@pytest.fixture
+def full_collections():
+    """Generations of the collections that run while the fixture is active."""
+    seen: list = []
+
+    def record(phase, info):
+        if phase == "start":
+            seen.append(info["generation"])
+
+    gc.callbacks.append(record)
+    yield seen
+    gc.callbacks.remove(record)
+
+
+def test_a_short_run_makes_no_full_collection(thresholds, full_collections):
+    assert luigi.build([ProbeRoot(n=50)], local_scheduler=True, no_lock=True, no_progress=True)
+    assert 2 not in full_collections
+
+
+def test_a_long_run_makes_periodic_full_collections(thresholds, full_collections, monkeypatch):
+    """A keep-alive worker or assistant runs for days: cyclic garbage that reached the oldest
+    generation must not stay until run() returns."""
+    monkeypatch.setattr(luigi.worker._NoFullCollections, "FULL_EVERY", 0.0)  # every run-loop turn
+    assert luigi.build([ProbeRoot(n=5)], local_scheduler=True, no_lock=True, no_progress=True)
+    assert full_collections.count(2) >= 5
+    assert all(seen[2] > 10**6 for seen in SEEN_THRESHOLDS)  # still paused in between
+    assert gc.get_threshold() == thresholds
+
+
 def test_thresholds_restored_when_add_raises(thresholds, sch, emails):
     with make_worker(sch) as wk:
         with pytest.raises(Exception, match="requires\\(\\) must return Task objects"):
