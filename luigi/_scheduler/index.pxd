@@ -20,7 +20,7 @@ cdef class WorkerSlot:
 
 cdef class StateIndex:
     cdef public object tasks, status_tasks, batches, sig_heaps, n_ready, version, _seq, _disabled_cache
-    cdef public dict snaps, rdeps, unready, _interned, workers, _validators, family_heaps
+    cdef public dict snaps, rdeps, unready, workers, _validators, family_heaps
     cdef public set orphans
 
     cpdef WorkerSlot slot(self, worker_id)

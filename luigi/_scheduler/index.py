@@ -28,14 +28,13 @@ from typing import Any, Iterable, Iterator
 
 from luigi._scheduler.constants import BATCH_RUNNING, DISABLED, DONE, FAILED, PENDING, RUNNING, UNKNOWN
 from luigi._scheduler.readyqueue import ReadyQueue
-
-_INTERN_LIMIT = 4096  # distinct worker/stakeholder tuples shared between snapshots
+from luigi._scheduler.records import shared_tuple
 
 
 class _Snap:
     """Fields of one task as last seen by the indexes (a fresh one matches no real task).
 
-    Collections are stored as tuples (``deps``) or interned tuples (``workers``, ``stake``: most
+    Collections are stored as tuples (``deps``) or shared tuples (``workers``, ``stake``: most
     tasks share the same one or two worker ids), which costs far less than a frozenset per task.
     """
 
@@ -91,6 +90,11 @@ def _members(collection: Any) -> Any:
     return getattr(collection, "_items", collection)
 
 
+def _member_tuple(items: Any) -> tuple:
+    """``_members()`` as a tuple shared by every snapshot with the same members."""
+    return items if type(items) is tuple else shared_tuple(tuple(items))
+
+
 def _contains_all(container: Any, items: Iterable) -> bool:
     """``all(item in container for item in items)`` without a generator (compiled methods cannot hold one)."""
     for item in items:
@@ -108,7 +112,6 @@ class StateIndex:
         self.snaps: dict[str, _Snap] = {}
         self.rdeps: dict[str, str | set] = {}  # dep id -> the one dependent's id, or a set of 2+ ids
         self.unready: dict[str, int] = {}  # only non-zero counts are stored
-        self._interned: dict[tuple, tuple] = {}
         self.workers: dict[str, WorkerSlot] = {}
         self._validators: dict[str, Any] = {}  # worker id -> its ready-queue entry check
         self.sig_heaps: dict[tuple, list] | None = None  # ready tasks by resource signature (ensure_sig_heaps)
@@ -160,15 +163,6 @@ class StateIndex:
         users.discard(tid)
         if len(users) == 1:
             rdeps[dep] = next(iter(users))
-
-    def _intern(self, values: tuple) -> tuple:
-        interned = self._interned
-        shared = interned.get(values)
-        if shared is None:
-            if len(interned) >= _INTERN_LIMIT:
-                interned.clear()
-            shared = interned[values] = values
-        return shared
 
     def _bump_unready(self, tid: str, delta: int) -> bool:
         """Adjust ``tid``'s count of deps that are not DONE; True if "all deps DONE" flipped."""
@@ -257,7 +251,7 @@ class StateIndex:
         old_family = snap.family
         old_sig = snap.sig
         if has_res:
-            snap.sig = self._intern(tuple(sorted(task.resources.items())))
+            snap.sig = shared_tuple(tuple(sorted(task.resources.items())))
         elif old_sig:
             snap.sig = ()
         ready = status == PENDING and self.unready.get(tid, 0) <= 0
@@ -279,7 +273,7 @@ class StateIndex:
         if has_res != snap.has_res:
             snap.has_res = has_res
         if workers_changed:
-            snap.workers = items if type(items) is tuple else self._intern(tuple(items))
+            snap.workers = _member_tuple(items)
         if running_changed:
             snap.worker_running = worker_running
             snap.batch_id = batch_id
@@ -335,7 +329,7 @@ class StateIndex:
             if items is not last_items:
                 last_items = items
                 stake_sets = [self.slot(worker_id).stakes for worker_id in items]
-                shared = items if type(items) is tuple else self._intern(tuple(items))
+                shared = _member_tuple(items)
             for stakes in stake_sets:
                 stakes.add(tid)
             snap.stake = shared
@@ -374,7 +368,7 @@ class StateIndex:
         for worker_id in items:
             if worker_id not in old_stake:
                 self.slot(worker_id).stakes.add(tid)
-        snap.stake = items if type(items) is tuple else self._intern(tuple(items))
+        snap.stake = _member_tuple(items)
 
     def _contribute(self, tid: str, task: Any, workers: tuple, changes: tuple, membership: bool) -> None:
         """Apply ``changes`` to ``task``'s share of the tables of every worker in ``workers``.
