@@ -68,8 +68,7 @@ class _CompactSet(collections.abc.MutableSet):
     def __init__(self, iterable: Iterable | None = None) -> None:
         self._items: tuple | dict = ()
         if iterable is not None:
-            for key in iterable:
-                self.add(key)
+            self._reset(iterable)
 
     @classmethod
     def _from_iterable(cls, iterable: Iterable) -> _CompactSet:
