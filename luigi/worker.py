@@ -1513,7 +1513,7 @@ class Worker:
         self._close_runners()
         return self.run_succeeded
 
-    def _run_loop(self, sleeper: Iterator[None], tick: Callable[[], None] = lambda: None) -> None:
+    def _run_loop(self, sleeper: Iterator[None], tick: Callable[[], None]) -> None:
         """Ask for work and run it until nothing is left (or the worker phases out); ``tick`` is
         called once per turn (the periodic full garbage collection of a long run)."""
         while True:
