@@ -48,9 +48,11 @@ def _stale(modules: dict, suffix: str) -> dict[str, str]:
     """Modules to (re)compile, with the hash of the source about to be compiled."""
     stale = {}
     declarations = _compiled.declaration_files(_compiled.PACKAGE_DIR)
+    declarations_hash = _compiled.hash_files(declarations)
     for name in MODULES:
         entry = modules.get(name)
-        digest = _compiled.source_digest(_compiled.source_path(_compiled.PACKAGE_DIR, name), declarations)
+        source = _compiled.source_path(_compiled.PACKAGE_DIR, name)
+        digest = _compiled.source_digest(source, declarations, declarations_hash)
         if (entry is None or entry.get("sha256") != digest
                 or not os.path.exists(os.path.join(_compiled.ACCEL_DIR, name + suffix))):
             stale[name] = digest

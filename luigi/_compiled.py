@@ -41,15 +41,21 @@ def declaration_files(package_dir: str) -> list[str]:
     return sorted(found)
 
 
-def source_digest(path: str, declarations: list[str]) -> str:
-    """SHA-256 of a module's source and of every ``.pxd`` of the package: a declaration file can
-    change the binary layout other compiled modules rely on, so any change to one makes the whole
-    build stale."""
-    digest = hashlib.sha256()
-    for name in [path, *declarations]:
+def hash_files(paths: list[str], digest: Any = None) -> Any:
+    """``digest`` (a new SHA-256 by default) updated with the name and content of each file."""
+    digest = hashlib.sha256() if digest is None else digest
+    for name in paths:
         with open(name, "rb") as handle:
             digest.update(os.path.basename(name).encode() + b"\0" + handle.read() + b"\0")
-    return digest.hexdigest()
+    return digest
+
+
+def source_digest(path: str, declarations: list[str], declarations_hash: Any = None) -> str:
+    """SHA-256 of every ``.pxd`` of the package and of a module's source: a declaration file can
+    change the binary layout other compiled modules rely on, so any change to one makes the whole
+    build stale. ``declarations_hash``: ``hash_files(declarations)``, when already computed."""
+    base = hash_files(declarations) if declarations_hash is None else declarations_hash
+    return hash_files([path], base.copy()).hexdigest()
 
 
 class CompiledFinder:
@@ -59,7 +65,7 @@ class CompiledFinder:
         self._package_dir = package_dir
         self._accel_dir = accel_dir
         self._modules = modules  # module name -> {"file": ..., "sha256": ...}
-        self._declarations: list[str] | None = None
+        self._declarations: tuple[list[str], Any] | None = None  # the .pxd files and their hash, read once
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
         entry = self._modules.get(name)
@@ -68,8 +74,10 @@ class CompiledFinder:
         binary = os.path.join(self._accel_dir, entry["file"])
         try:
             if self._declarations is None:
-                self._declarations = declaration_files(self._package_dir)
-            digest = source_digest(source_path(self._package_dir, name), self._declarations)
+                files = declaration_files(self._package_dir)
+                self._declarations = (files, hash_files(files))
+            files, declarations_hash = self._declarations
+            digest = source_digest(source_path(self._package_dir, name), files, declarations_hash)
             fresh = digest == entry["sha256"] and os.path.exists(binary)
         except OSError:
             fresh = False
