@@ -45,7 +45,8 @@ DIRECTIVES = {"language_level": 3, "annotation_typing": False, "binding": True}
 
 
 def _stale(modules: dict, suffix: str) -> dict[str, str]:
-    """Modules to (re)compile, with the hash of the source about to be compiled."""
+    """Modules to (re)compile (changed source or compiler directives), with the hash of the source
+    about to be compiled."""
     stale = {}
     declarations = _compiled.declaration_files(_compiled.PACKAGE_DIR)
     declarations_hash = _compiled.hash_files(declarations)
@@ -53,7 +54,7 @@ def _stale(modules: dict, suffix: str) -> dict[str, str]:
         entry = modules.get(name)
         source = _compiled.source_path(_compiled.PACKAGE_DIR, name)
         digest = _compiled.source_digest(source, declarations, declarations_hash)
-        if (entry is None or entry.get("sha256") != digest
+        if (entry is None or entry.get("sha256") != digest or entry.get("directives") != DIRECTIVES
                 or not os.path.exists(os.path.join(_compiled.ACCEL_DIR, name + suffix))):
             stale[name] = digest
     return stale
@@ -92,7 +93,7 @@ def _install(stale: dict[str, str], modules: dict, suffix: str) -> None:
             target = os.path.join(_compiled.ACCEL_DIR, name + suffix)
             shutil.copyfile(built, target + ".tmp")
             os.replace(target + ".tmp", target)  # running interpreters keep their mapped copy
-            modules[name] = {"file": name + suffix, "sha256": digest}
+            modules[name] = {"file": name + suffix, "sha256": digest, "directives": DIRECTIVES}
 
 
 def _write_manifest(modules: dict, suffix: str) -> None:

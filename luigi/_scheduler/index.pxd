@@ -4,6 +4,7 @@
 cimport cython
 
 from luigi._scheduler.readyqueue cimport ReadyQueue
+from luigi._scheduler.records cimport TaskRecord
 
 
 cdef class _Snap:
@@ -27,9 +28,9 @@ cdef class StateIndex:
     cpdef bint _bump_unready(self, tid, delta)
 
     @cython.locals(snap=_Snap)
-    cpdef refresh(self, task, deps_changed=*)
+    cpdef refresh(self, TaskRecord task, deps_changed=*)
 
-    @cython.locals(snap=_Snap)
+    @cython.locals(snap=_Snap, task=TaskRecord)
     cpdef add_placeholders(self, tasks)
 
     cpdef _set_deps(self, tid, _Snap snap, deps)

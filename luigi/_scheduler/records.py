@@ -1,3 +1,5 @@
+# cython: auto_pickle=False
+# (compiled build: TaskRecord must pickle the way plain Python does, see Task.__reduce_ex__)
 """Scheduler-side records: ``OrderedSet``, ``RetryPolicy``, ``Task`` and ``Worker``.
 
 The classes present themselves as members of :mod:`luigi.scheduler` (``__module__``) so pickled
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import collections
 import collections.abc
+import copyreg
 from typing import Any, Iterable, Iterator
 
 from luigi._scheduler import clock
@@ -185,22 +188,24 @@ _LAZY_FIELDS = ("failures", "scheduler_message_responses")  # properties over sl
 _NO_PARAMS: dict = {}  # shared empty dict; records never mutate param/resource dicts in place
 
 
-class Task:
-    """What the scheduler knows about one task id (hashed by identity).
+# TaskRecord's fields (records.pxd declares the same names): the non-lazy fields but the one that
+# starts unset, plus the storage behind the lazy properties of ``Task``.
+_RECORD_SLOTS = tuple(name for name in _TASK_FIELDS if name not in _LAZY_FIELDS and name != "resources_running") + (
+    "_failures", "_message_responses", "_deps_walked")
 
-    Memory matters here (one record per task, millions per scheduler), so the record uses
-    ``__slots__`` and allocates its rarely used containers lazily: ``failures`` is created on first
-    access, a task without dependencies shares one empty frozenset as ``deps`` (code adding deps
-    replaces the attribute), and ``public_params`` is the ``params`` dict itself when no parameter
-    is hidden. ``__dict__`` stays available for attributes set later (``resources_running``) and
-    for unknown fields of old state files. Pickles carry a plain ``__dict__``-style state, so state
-    files stay interchangeable with Luigi's.
+
+class TaskRecord:
+    """The fields of a scheduler task record and their initialisation (``Task`` adds the rest).
+
+    In the compiled build this is a C struct (``records.pxd``), so code that declares a variable
+    of this type (the scheduler's indexes) reads and writes fields directly instead of through
+    the generic attribute lookup; in plain Python it is a ``__slots__`` class of the same fields.
+    Rarely used containers are allocated lazily: ``failures`` on first access, a task without
+    dependencies shares one empty frozenset as ``deps`` (code adding deps replaces the
+    attribute), and ``public_params`` is the ``params`` dict itself when no parameter is hidden.
     """
 
-    __slots__ = tuple(name for name in _TASK_FIELDS if name not in _LAZY_FIELDS) + (
-        "_failures", "_message_responses", "_deps_walked", "__dict__")
-
-    DEFAULT_PRIORITY = 0
+    __slots__ = _RECORD_SLOTS
 
     def __init__(
         self,
@@ -253,6 +258,39 @@ class Task:
         self.batchable = False
         self.batch_id = None
 
+    def set_params(self, params: dict | None) -> None:
+        """Store params and split them by visibility (0 public, 1 hidden, 2 private).
+
+        Without hidden/private params ``public_params`` is ``params`` itself (records never mutate
+        these dicts in place), which saves a dict per task.
+        """
+        self.params = params = _get_default(params, {})
+        visibilities = self.param_visibilities
+        for name in params if visibilities else ():  # a loop: no generator per record
+            if visibilities.get(name, 0):
+                break
+        else:
+            self.public_params = params
+            self.hidden_params = _NO_PARAMS
+            return
+        self.public_params = {k: v for k, v in params.items() if visibilities.get(k, 0) == 0}
+        self.hidden_params = {k: v for k, v in params.items() if visibilities.get(k, 0) == 1}
+
+
+class Task(TaskRecord):
+    """What the scheduler knows about one task id (hashed by identity).
+
+    Memory matters here (one record per task, millions per scheduler): the fields live in
+    ``TaskRecord``'s slots. ``__dict__`` stays available for attributes set later and for unknown
+    fields of old state files; ``resources_running`` is a slot left unset until dispatch (absent
+    for ``getattr``/``hasattr``, as in Luigi). Pickles carry a plain ``__dict__``-style state, so
+    state files stay interchangeable with Luigi's.
+    """
+
+    __slots__ = ("resources_running", "__dict__")
+
+    DEFAULT_PRIORITY = 0
+
     @property
     def deps_walked(self) -> tuple | None:
         """Workers that made themselves stakeholders of every current dependency (scheduler
@@ -303,6 +341,11 @@ class Task:
     def __getstate__(self) -> dict:
         return self.fields()
 
+    def __reduce_ex__(self, protocol: int) -> tuple:
+        """What ``object`` does for protocol 2 and up, for every protocol: rebuild with
+        ``__new__`` then ``__setstate__`` (the compiled ``TaskRecord`` has no default reduce)."""
+        return copyreg.__newobj__, (type(self),), self.__getstate__()
+
     def __setstate__(self, state: dict) -> None:
         self._failures = self._message_responses = None
         for name, value in state.items():
@@ -313,24 +356,6 @@ class Task:
 
     def __repr__(self) -> str:
         return f"Task({self.fields()!r})"
-
-    def set_params(self, params: dict | None) -> None:
-        """Store params and split them by visibility (0 public, 1 hidden, 2 private).
-
-        Without hidden/private params ``public_params`` is ``params`` itself (records never mutate
-        these dicts in place), which saves a dict per task.
-        """
-        self.params = params = _get_default(params, {})
-        visibilities = self.param_visibilities
-        for name in params if visibilities else ():  # a loop: no generator per record
-            if visibilities.get(name, 0):
-                break
-        else:
-            self.public_params = params
-            self.hidden_params = _NO_PARAMS
-            return
-        self.public_params = {k: v for k, v in params.items() if visibilities.get(k, 0) == 0}
-        self.hidden_params = {k: v for k, v in params.items() if visibilities.get(k, 0) == 1}
 
     def is_batchable(self) -> bool:
         return getattr(self, "batchable", False)

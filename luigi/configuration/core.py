@@ -70,7 +70,8 @@ def get_config(parser: str | None = None) -> Any:
         raw = _ENV_DATA.get(_ENV_KEY) if _ENV_DATA is not None else None
         known = _PARSER_BY_RAW.get(raw) if _ENV_DATA is not None else None
         if known is not None and known.enabled:
-            return known.instance()
+            instance = known._instance  # what instance() returns once created, without its call
+            return instance if instance is not None else known.instance()
         parser = _get_default_parser()
         if _ENV_DATA is not None and (raw is None or _DECODED_VALUES.get(raw) in PARSERS):
             _PARSER_BY_RAW[raw] = PARSERS[parser]

@@ -7,7 +7,7 @@ import os
 
 import luigi
 from luigi.event import Event
-from tests.worker.conftest import make_worker
+from tests.worker.conftest import make_recording_scheduler, make_worker
 
 
 class FileTask(luigi.Task):
@@ -441,3 +441,91 @@ def test_dynamic_dependencies_do_not_retraverse_known_subgraphs(sch):
     # the task runs themselves check each Shared once more (unfulfilled-deps checks of each Part).
     scheduling_checks = len(checks) - 20 * 10
     assert scheduling_checks <= 20
+
+
+class Quiet(luigi.Task):
+    def complete(self):
+        return False
+
+    def run(self):
+        pass
+
+
+PER_TASK_LINES = (
+    "Checking if Quiet() is complete",
+    "Informed scheduler that task   Quiet__99914b932b   has status   PENDING",
+    "Asking scheduler for work...",
+    "Pending tasks: 1",
+    "running   Quiet()",
+    "done      Quiet()",
+    "Informed scheduler that task   Quiet__99914b932b   has status   DONE",
+)
+
+
+def _per_task_lines_logged(sch, caplog):
+    caplog.clear()
+    luigi.task.Register.clear_instance_cache()
+    wk, added, ok = run_worker(sch, Quiet())
+    assert added and ok
+    return [line for line in PER_TASK_LINES if line in caplog.text]
+
+
+def test_per_task_log_lines_follow_level_changes(sch, caplog):
+    """The worker skips the logging call of a per-task line whose level is off (a cached answer
+    of the logger): a level lowered or raised later, even between builds, is still obeyed."""
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="luigi-interface")
+    assert _per_task_lines_logged(sch, caplog) == list(PER_TASK_LINES)
+    caplog.set_level(logging.WARNING, logger="luigi-interface")
+    assert _per_task_lines_logged(make_recording_scheduler(), caplog) == []
+    caplog.set_level(logging.INFO, logger="luigi-interface")
+    assert _per_task_lines_logged(make_recording_scheduler(), caplog) == [
+        line for line in PER_TASK_LINES if "Pending" not in line and "Asking" not in line and "Checking" not in line
+    ]
+
+
+def test_replaced_module_logger_sees_every_per_task_line(sch, monkeypatch):
+    """A test double put in place of the worker's logger receives the calls, whatever the level
+    of the real logger."""
+    import logging
+    from unittest import mock
+
+    import luigi.worker
+
+    logging.getLogger("luigi-interface").setLevel(logging.WARNING)
+    double = mock.Mock(spec=["debug", "info", "warning", "error", "exception"])
+    monkeypatch.setattr(luigi.worker, "logger", double)
+    wk, added, ok = run_worker(sch, Quiet())
+    assert added and ok
+    informed = [c.args for c in double.info.call_args_list if c.args[0].startswith("Informed scheduler")]
+    assert [args[2] for args in informed] == ["PENDING", "DONE"]
+
+
+def test_reports_go_through_a_replaced_add_task(sch):
+    """Replacing ``Worker._add_task`` (on a subclass or on the instance) sees every report the
+    worker makes, with Luigi's keyword arguments."""
+    from luigi.worker import Worker
+
+    seen = []
+
+    class Observing(Worker):
+        def _add_task(self, *args, **kwargs):
+            seen.append(("class", kwargs["task_id"], kwargs["status"], sorted(kwargs)))
+            super()._add_task(*args, **kwargs)
+
+    kw = dict(wait_interval=0.01, wait_jitter=0.0, no_install_shutdown_handler=True)
+    with Observing(scheduler=sch, **kw) as wk:
+        assert wk.add(Quiet()) and wk.run()
+    assert [entry[:3] for entry in seen] == [("class", Quiet().task_id, "PENDING"), ("class", Quiet().task_id, "DONE")]
+    assert "retry_policy_dict" in seen[0][3] and "new_deps" in seen[1][3]
+
+    seen.clear()
+    other = make_recording_scheduler()
+    with make_worker(other) as wk:
+        original = wk._add_task
+        wk._add_task = lambda *a, **k: (seen.append(("instance", k["task_id"], k["status"])), original(*a, **k))
+        luigi.task.Register.clear_instance_cache()
+        assert wk.add(Quiet()) and wk.run()
+    assert seen == [("instance", Quiet().task_id, "PENDING"), ("instance", Quiet().task_id, "DONE")]
+    assert other.status(Quiet().task_id) == "DONE"
