@@ -38,10 +38,12 @@ MODULES = [
     "luigi._scheduler.selection",
     "luigi._scheduler.pruning",
     "luigi._scheduler.expiry",
+    "luigi._scheduler.reports",
 ]
 
-# Plain Python semantics: annotations are documentation here, not C types.
-DIRECTIVES = {"language_level": 3, "annotation_typing": False, "binding": True}
+# Plain Python semantics: annotations are documentation here, not C types, and a None where a
+# .pxd declares a C type raises AttributeError as in Python (nonecheck) instead of crashing.
+DIRECTIVES = {"language_level": 3, "annotation_typing": False, "binding": True, "nonecheck": True}
 
 
 def _stale(modules: dict, suffix: str) -> dict[str, str]:

@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable
 
 from luigi import configuration, notifications, parameter  # noqa: F401  (module attributes used as patch points)
 from luigi import task_history as history
-from luigi._scheduler import pruning, selection, views
+from luigi._scheduler import pruning, reports, selection, views
 from luigi._scheduler.constants import (
     STATUS_TO_UPSTREAM_MAP,
     UPSTREAM_DISABLED,
@@ -38,7 +38,6 @@ from luigi._scheduler.constants import (
     WORKER_STATE_DISABLED,
 )
 from luigi._scheduler.records import (
-    _EMPTY_DEPS,
     _NO_PARAMS,
     OrderedSet,
     RetryPolicy,
@@ -227,30 +226,8 @@ class Scheduler:
         return worker
 
     def _update_priority(self, task: Task, prio: Any, worker: str, deps_settled: bool = False) -> None:
-        """Raise ``task`` and its known transitive deps to at least ``prio``. O(raised tasks + their deps).
-
-        ``deps_settled``: every dep already has at least ``task``'s priority, so with a numeric
-        priority that does not rise there is nothing to visit.
-        """
-        own = task.priority
-        if (deps_settled or not task.deps) and isinstance(own, (int, float)) and prio <= own:
-            return  # nothing to raise: neither this task nor (settled or absent) deps
-        tasks = self._state._tasks
-        stack: list = []
-        current, wanted = task, prio
-        while True:
-            existing = current.priority if isinstance(current.priority, (int, float)) else 0
-            new_priority = max(wanted, existing)
-            if new_priority != current.priority:
-                current.priority = new_priority
-                self._state.touch_task(current)
-            for dep_id in current.deps:
-                dep = tasks.get(dep_id)
-                if dep is not None and new_priority > dep.priority:
-                    stack.append((dep, new_priority))
-            if not stack:
-                return
-            current, wanted = stack.pop()
+        """Raise ``task`` and its known transitive deps to at least ``prio`` (``reports.raise_priority``)."""
+        reports.raise_priority(self._state, task, prio, deps_settled)
 
     def _generate_retry_policy(self, task_retry_policy_dict: dict | None) -> RetryPolicy:
         """Config defaults overlaid with the task's non-None values.
@@ -346,31 +323,9 @@ class Scheduler:
         state.defer_refresh(task)
         deps_changed = False
         try:
-            if not (task.family and task.params and getattr(task, "module", None)
-                    and getattr(task, "param_visibilities", None)):
-                self._fill_in_details(task, family, module, params, param_visibilities)
-            if batch_id is not None:
-                task.batch_id = batch_id
-            if status == RUNNING and not task.worker_running:
-                task.worker_running = worker_id
-                if batch_id:
-                    members = state.get_batch_running_tasks(batch_id)
-                    if members:
-                        task.resources_running = dict(getattr(members[0], "resources_running", None) or {})
-                task.time_running = now
-            if accepts_messages is not None:
-                task.accepts_messages = accepts_messages
-            if tracking_url is not None or task.status != RUNNING:
-                task.tracking_url = tracking_url
-                if task.batch_id is not None:
-                    self._copy_to_batch(task, "tracking_url", tracking_url)
-            if batchable is not None:
-                task.batchable = batchable
-            if task.remove is not None:
-                task.remove = None
-            if expl is not None:
-                task.expl = expl
-                self._copy_to_batch(task, "expl", expl)
+            reports.fill_in_details(task, family, module, params, param_visibilities)
+            reports.take_fields(state, task, worker_id, status, batch_id, accepts_messages, tracking_url, batchable,
+                                expl, now)
 
             running_elsewhere = task.status in (RUNNING, BATCH_RUNNING) and (
                 status not in (DONE, FAILED, RUNNING) or task.worker_running != worker_id)
@@ -382,29 +337,21 @@ class Scheduler:
             if status == FAILED and self._config.batch_emails:
                 self._batch_failure_email(task, worker_id, family, expl, owners)
 
-            deps_changed = deps is not None or bool(new_deps)
-            if deps is not None:
-                task.deps = set(deps) if deps else _EMPTY_DEPS
-            if new_deps:
-                if not isinstance(task.deps, set):
-                    task.deps = set(task.deps)  # the shared empty frozenset
-                task.deps.update(new_deps)
+            deps_changed = reports.adopt_deps(task, deps, new_deps)
             task.resources = resources
 
             # A repeated report (same deps) from a worker that already walked this dependency set,
             # while no record was removed: the deps already have it as stakeholder and at least
             # this task's priority, so the walks over them (a fan-in root has one dependency per
             # leaf) can be skipped. ``deps_walked``: workers that walked the current dependency set.
-            walked = task.deps_walked if not deps_changed else None
-            if deps_changed:
-                task.deps_walked = None  # whoever reports next walks the new dependency set
+            walked = task.deps_walked
             deps_settled = walked is not None and worker_id in walked and state.task_removals == 0
             if not worker.disabled and not assistant:
                 task.stakeholders.add(worker_id)
                 if task.deps and not deps_settled:
                     self._add_dep_stakeholders(task, worker_id, priority, deps if deps and not new_deps else task.deps)
                     task.deps_walked = shared_tuple((walked or ()) + (worker_id,))
-            self._update_priority(task, priority, worker_id, deps_settled)
+            reports.raise_priority(state, task, priority, deps_settled)
             task.retry_policy = retry_policy
             if runnable and status != FAILED and not worker.disabled:
                 task.workers.add(worker_id)
@@ -419,27 +366,6 @@ class Scheduler:
         """A new record with the configured default retry policy (positional: one per dependency)."""
         return Task(task_id, status, deps, resources, priority, family, module, params, param_visibilities,
                     False, None, None, None, self._default_retry_policy, now=now)
-
-    @staticmethod
-    def _fill_in_details(task: Task, family: str, module: str | None, params: dict | None,
-                         param_visibilities: dict | None) -> None:
-        """Placeholders created for dependencies learn their details from the first full report."""
-        if not task.family:
-            task.family = family
-        if not getattr(task, "module", None):
-            task.module = module
-        if not getattr(task, "param_visibilities", None):
-            task.param_visibilities = _get_default(param_visibilities, {})
-        if not task.params:
-            task.set_params(params)
-
-    def _copy_to_batch(self, task: Task, attribute: str, value: Any) -> None:
-        """Mirror a field of a batch representative onto its BATCH_RUNNING members. O(members)."""
-        if task.batch_id is None:
-            return
-        for member in self._state.get_batch_running_tasks(task.batch_id):
-            setattr(member, attribute, value)
-            self._state.touch_task(member)
 
     def _add_dep_stakeholders(self, task: Task, worker_id: str, priority: Any, dep_ids: Iterable[str]) -> None:
         """Make ``worker_id`` a stakeholder of every dep in ``dep_ids`` (``task.deps``, in the order
@@ -909,7 +835,7 @@ class Scheduler:
         setattr(task, attribute, value)
         self._state._dirty_tasks.add(task_id)
         if task.status == RUNNING:
-            self._copy_to_batch(task, attribute, value)
+            reports.copy_to_batch(self._state, task, attribute, value)
 
     @rpc_method()
     def get_task_progress_percentage(self, task_id: str) -> dict:

@@ -121,3 +121,29 @@ def test_editing_one_module_of_a_real_build_recompiles_nothing_silently(tmp_path
     assert probe["worker"] == str(copy / "worker.py")
     built = set(_compiled.read_manifest(str(copy / "_accel")))
     assert set(probe["compiled"]) == {name for name in built if name != "luigi.worker"}
+
+
+def test_a_missing_record_raises_as_in_python_instead_of_crashing():
+    """Functions the .pxd files type (records, state) get None where a record belongs: the same
+    AttributeError as plain Python, not a crash of the interpreter (run in a child, in this run's
+    mode)."""
+    code = (
+        "import luigi.scheduler as s\n"
+        "from luigi._scheduler import reports\n"
+        "state = s.SimpleTaskState('unused')\n"
+        "calls = [lambda: state.touch_task(None), lambda: state._index.refresh(None),\n"
+        "         lambda: state.set_status(None, 'DONE'), lambda: reports.adopt_deps(None, ['a'], None)]\n"
+        "for call in calls:\n"
+        "    try:\n"
+        "        call()\n"
+        "    except AttributeError as exc:\n"
+        "        print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        "'NoneType' object has no attribute 'id'",
+        "'NoneType' object has no attribute 'id'",
+        "'NoneType' object has no attribute 'status'",
+        "'NoneType' object has no attribute 'deps'",
+    ]
