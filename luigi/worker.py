@@ -70,6 +70,11 @@ from luigi.task_status import DISABLED, DONE, FAILED, PENDING, RUNNING, UNKNOWN
 logger = logging.getLogger("luigi-interface")
 
 
+_LOGGER = logger
+_LOGGER_CACHE: dict | None = getattr(logger, "_cache", None)
+_DEBUG, _INFO = logging.DEBUG, logging.INFO
+
+
 def _logs(level: int) -> bool:
     """False when ``logger`` would drop a record of ``level``: ``logger.isEnabledFor(level)``
     answered from the cache that method keeps (``Logger._cache``, emptied in place whenever a
@@ -79,8 +84,7 @@ def _logs(level: int) -> bool:
     its level is off, a few percent of a large quiet build. No cached answer yet, or a replaced
     ``logger`` (a test's mock), means "log": the call then decides, as it always did.
     """
-    cache = getattr(logger, "_cache", None)
-    return cache is None or cache.get(level) is not False
+    return logger is not _LOGGER or _LOGGER_CACHE is None or _LOGGER_CACHE.get(level) is not False
 
 # Held while a task subprocess is forked and during each keep-alive ping, so fork() never
 # happens while another thread is inside a C-level network call.
@@ -255,7 +259,7 @@ def check_complete_cached(task: Task, completion_cache: Any = None) -> Any:
 
 def check_complete(task: Task, out_queue: Any, completion_cache: Any = None) -> None:
     """Checks if task is complete, puts the result to out_queue, optionally using the completion cache."""
-    if _logs(logging.DEBUG):
+    if _logs(_DEBUG):
         logger.debug("Checking if %s is complete", task)
     try:
         is_complete = check_complete_cached(task, completion_cache)
@@ -522,7 +526,7 @@ class TaskProcess(multiprocessing.Process):
     def run(self) -> None:
         global _child_result_queue
         pid = current_pid()
-        if _logs(logging.INFO):
+        if _logs(_INFO):
             logger.info("[pid %s] Worker %s running   %s", pid, self.worker_id, self.task)
         if self.use_multiprocessing:
             random.seed(pid * time.time())
@@ -563,7 +567,7 @@ class TaskProcess(multiprocessing.Process):
             elif status == DONE:
                 self.task.trigger_event(Event.PROCESSING_TIME, self.task, time.time() - t0)
                 expl = self.task.on_success()
-                if _logs(logging.INFO):
+                if _logs(_INFO):
                     logger.info("[pid %s] Worker %s done      %s", pid, self.worker_id, self.task)
                 self.task.trigger_event(Event.SUCCESS, self.task)
         except KeyboardInterrupt:
@@ -950,7 +954,7 @@ class Worker:
         if task is not None and kwargs.get("params"):
             kwargs["param_visibilities"] = _param_visibilities(task)
         self._scheduler.add_task(*args, **kwargs)
-        if _logs(logging.INFO):
+        if _logs(_INFO):
             logger.info("Informed scheduler that task   %s   has status   %s", task_id, status)
 
     def add(self, task: Task, multiprocess: bool = False, processes: int = 0) -> bool:
@@ -1204,7 +1208,7 @@ class Worker:
             return GetWorkResponse(None, 0, 0, 0, 0, WORKER_STATE_DISABLED)
 
         if self.worker_processes > 0:
-            if _logs(logging.DEBUG):
+            if _logs(_DEBUG):
                 logger.debug("Asking scheduler for work...")
             r = self._scheduler.get_work(
                 worker=self._id,
@@ -1554,7 +1558,7 @@ class Worker:
         while True:
             tick()
             while len(self._running_tasks) >= self.worker_processes > 0:
-                if _logs(logging.DEBUG):
+                if _logs(_DEBUG):
                     logger.debug("%d running tasks, waiting for next task to finish", len(self._running_tasks))
                 self._handle_next_task()
 
@@ -1578,7 +1582,7 @@ class Worker:
                     continue
 
             # task_id is not None:
-            if _logs(logging.DEBUG):
+            if _logs(_DEBUG):
                 logger.debug("Pending tasks: %s", get_work_response.n_pending_tasks)
             self._run_task(get_work_response.task_id)
 
