@@ -222,7 +222,7 @@ class Scheduler:
         state = self._state
         worker = state._active_workers.get(worker_id) or state.get_worker(worker_id)
         worker.update(worker_reference, get_work, self._now() if now is None else now)
-        state._dirty_workers.add(worker_id)
+        state.mark_worker(worker_id)
         return worker
 
     def _update_priority(self, task: Task, prio: Any, worker: str, deps_settled: bool = False) -> None:
@@ -462,7 +462,7 @@ class Scheduler:
         task = self._state.get_task(task_id)
         if task is not None:
             task.scheduler_message_responses[message_id] = response
-            self._state._dirty_tasks.add(task_id)
+            self._state.mark_task(task_id)
 
     @rpc_method()
     def get_scheduler_message_response(self, task_id: str, message_id: str) -> dict:
@@ -471,7 +471,7 @@ class Scheduler:
         task = self._state.get_task(task_id)
         if task is not None:
             response = task.scheduler_message_responses.pop(message_id, None)
-            self._state._dirty_tasks.add(task_id)
+            self._state.mark_task(task_id)
         return {"response": response}
 
     @rpc_method()
@@ -833,7 +833,7 @@ class Scheduler:
         if task is None:
             return
         setattr(task, attribute, value)
-        self._state._dirty_tasks.add(task_id)
+        self._state.mark_task(task_id)
         if task.status == RUNNING:
             reports.copy_to_batch(self._state, task, attribute, value)
 
@@ -853,13 +853,13 @@ class Scheduler:
         if held is None:
             held = task.resources_running = dict(task.resources)
         _decrease(held, decrease_resources)
-        self._state._dirty_tasks.add(task_id)
+        self._state.mark_task(task_id)
         if task.batch_id is not None:
             for member in self._state.get_batch_running_tasks(task.batch_id):
                 member_held = getattr(member, "resources_running", None)
                 if member_held is not None:
                     _decrease(member_held, decrease_resources)
-                    self._state._dirty_tasks.add(member.id)
+                    self._state.mark_task(member.id)
 
     @rpc_method()
     def get_running_task_resources(self, task_id: str) -> dict:

@@ -8,8 +8,11 @@ from luigi._scheduler.records cimport TaskRecord
 cdef class SimpleTaskState:
     cdef dict __dict__
     cdef public StateIndex _index
-    cdef public object _tasks, _status_tasks, _dirty_tasks, _deferred, _clock
+    cdef public object _tasks, _status_tasks, _deferred, _clock
+    cdef public set _dirty_tasks, _dirty_workers
 
+    cpdef mark_task(self, task_id)
+    cpdef mark_worker(self, worker_id)
     cpdef touch_task(self, TaskRecord task)
     cpdef defer_refresh(self, TaskRecord task)
     cpdef end_deferred_refresh(self, TaskRecord task, deps_changed=*)

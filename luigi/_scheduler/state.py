@@ -9,7 +9,6 @@ end of a scheduler disable) are pushed into expiry queues so pruning only touche
 
 from __future__ import annotations
 
-import collections
 import itertools
 import logging
 import os
@@ -43,20 +42,6 @@ def _send_disable_email(task: Task, config: Any) -> None:
     public.notifications.send_error_email(subject, message)
 
 
-class _Untracked(collections.deque):
-    """Stand-in for a dirty-id set while no durable store drains changes (the local scheduler):
-    recording every task id there would cost ~100 bytes per task for nothing. A deque of
-    ``maxlen=0`` drops what it is given in C: the ten or so ``add`` calls per task of a build
-    cost no Python frame."""
-
-    __slots__ = ()
-    add = collections.deque.append
-    update = collections.deque.extend
-
-
-_UNTRACKED: Any = _Untracked(maxlen=0)
-
-
 class SimpleTaskState:
     """In-memory scheduler state with pickle persistence (``state_path``) and record export."""
 
@@ -68,9 +53,10 @@ class SimpleTaskState:
         self._active_workers: dict[str, Worker] = {}
         self._task_batchers: dict[str, dict] = {}
         self._metrics_collector: Any = None
-        # Change tracking starts with the first ``restore``/``drain_changes`` (a store attached).
-        self._dirty_tasks: Any = _UNTRACKED
-        self._dirty_workers: Any = _UNTRACKED
+        # Ids changed since the last ``drain_changes``; None until a durable store attaches (its
+        # first ``restore``/``drain_changes``): the local scheduler records nothing.
+        self._dirty_tasks: set | None = None
+        self._dirty_workers: set | None = None
         self._deferred: str | None = None
         # Bumped whenever records or stakes may have disappeared (task or worker removal, state
         # replaced): until then a task's dependencies all exist with the stakeholders and
@@ -89,15 +75,25 @@ class SimpleTaskState:
         return self._clock()
 
     # ------------------------------------------------------------------ change tracking
+    def mark_task(self, task_id: str) -> None:
+        """Record a changed task id for the durable store (nothing while none is attached)."""
+        if self._dirty_tasks is not None:
+            self._dirty_tasks.add(task_id)
+
+    def mark_worker(self, worker_id: str) -> None:
+        """Record a changed worker id for the durable store (nothing while none is attached)."""
+        if self._dirty_workers is not None:
+            self._dirty_workers.add(worker_id)
+
     def touch_task(self, task: Task) -> None:
         """Re-index ``task`` after a mutation and mark it dirty. O(|workers| + changes)."""
-        self._dirty_tasks.add(task.id)
+        self.mark_task(task.id)
         if task.id != self._deferred:
             self._index.refresh(task)
 
     def add_placeholders(self, tasks: list[Task]) -> None:
         """Index (and mark dirty) new UNKNOWN records created for dependencies, already in ``_tasks``."""
-        if self._dirty_tasks is not _UNTRACKED:
+        if self._dirty_tasks is not None:
             self._dirty_tasks.update(task.id for task in tasks)
         self._index.add_placeholders(tasks)
 
@@ -111,11 +107,11 @@ class SimpleTaskState:
     def end_deferred_refresh(self, task: Task, deps_changed: bool = False) -> None:
         """Re-index ``task``; ``deps_changed`` says whether its ``deps`` may differ from the index's view."""
         self._deferred = None
-        self._dirty_tasks.add(task.id)
+        self.mark_task(task.id)
         self._index.refresh(task, deps_changed)
 
     def touch_worker(self, worker: Worker) -> None:
-        self._dirty_workers.add(worker.id)
+        self.mark_worker(worker.id)
 
     def drain_changes(self) -> tuple[set[str], set[str]]:
         """Task ids and worker ids changed since the last drain (removed ids included).
@@ -123,7 +119,7 @@ class SimpleTaskState:
         The first call (unless ``restore`` ran) returns every live id and turns tracking on.
         """
         tasks, workers = self._dirty_tasks, self._dirty_workers
-        if tasks is _UNTRACKED:  # first drain: nothing has been seen yet, so everything changed
+        if tasks is None:  # first drain: nothing has been seen yet, so everything changed
             tasks, workers = set(self._tasks), set(self._active_workers)
         self._dirty_tasks, self._dirty_workers = set(), set()
         return tasks, workers
@@ -201,8 +197,10 @@ class SimpleTaskState:
             logger.exception("Error when loading state. Starting from empty state.")
             return
         self.set_state(state)
-        self._dirty_tasks.update(self._tasks)
-        self._dirty_workers.update(self._active_workers)
+        if self._dirty_tasks is not None:
+            self._dirty_tasks.update(self._tasks)
+        if self._dirty_workers is not None:
+            self._dirty_workers.update(self._active_workers)
 
     # ------------------------------------------------------------------ task lookups
     def get_active_tasks(self) -> Any:
@@ -222,7 +220,7 @@ class SimpleTaskState:
 
     def set_batcher(self, worker_id: str, family: str, batcher_args: Any, max_batch_size: Any) -> None:
         self._task_batchers.setdefault(worker_id, {})[family] = (batcher_args, max_batch_size)
-        self._dirty_workers.add(worker_id)
+        self.mark_worker(worker_id)
 
     def get_batcher(self, worker_id: str, family: str) -> tuple:
         return self._task_batchers.get(worker_id, {}).get(family, (None, 1))
@@ -313,17 +311,17 @@ class SimpleTaskState:
             self._retry_queue.push(task.retry, task.id, task.retry)
             if remove_on_failure:
                 self.set_remove(task, now)
-        self._dirty_tasks.add(task.id)
+        self.mark_task(task.id)
 
     def add_task_record(self, task: Task) -> None:
         """Insert a new record; it is indexed by the caller's next ``touch_task``."""
         self._tasks[task.id] = task
-        self._dirty_tasks.add(task.id)
+        self.mark_task(task.id)
 
     def set_remove(self, task: Task, when: float) -> None:
         task.remove = when
         self._remove_queue.push(when, task.id, when)
-        self._dirty_tasks.add(task.id)
+        self.mark_task(task.id)
 
     def fail_dead_worker_task(self, task: Task, config: Any, assistants: Iterable[str]) -> None:
         if task.status in (BATCH_RUNNING, RUNNING) and task.worker_running \
@@ -357,7 +355,7 @@ class SimpleTaskState:
         self.task_removals += 1
         for task_id in list(delete_tasks):
             task = self._tasks.pop(task_id, None)
-            self._dirty_tasks.add(task_id)
+            self.mark_task(task_id)
             if task is None:
                 continue
             for worker_id in task.workers:
@@ -387,7 +385,7 @@ class SimpleTaskState:
         worker = self._active_workers.get(worker_id)
         if worker is None:
             worker = self._active_workers[worker_id] = Worker(worker_id, now=self.now())
-            self._dirty_workers.add(worker_id)
+            self.mark_worker(worker_id)
         return worker
 
     def inactivate_workers(self, delete_workers: Iterable[str]) -> None:
@@ -395,7 +393,7 @@ class SimpleTaskState:
         for worker_id in delete_workers:
             self._active_workers.pop(worker_id, None)
             self._task_batchers.pop(worker_id, None)
-            self._dirty_workers.add(worker_id)
+            self.mark_worker(worker_id)
         self._remove_workers_from_tasks(delete_workers)
 
     def _remove_workers_from_tasks(self, workers: Iterable[str], remove_stakeholders: bool = True) -> None:
