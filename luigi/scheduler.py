@@ -303,7 +303,7 @@ class Scheduler:
         worker_id = worker
         state = self._state
         now = self._now()
-        worker = self._update_worker(worker_id, now=now)
+        worker = self._update_worker(worker_id, None, False, now)  # positional: no keyword dict per report
         resources = resources.copy() if resources else _NO_PARAMS  # never mutated in place
         retry_policy = self._generate_retry_policy(retry_policy_dict or _NO_PARAMS)
 
@@ -365,7 +365,7 @@ class Scheduler:
                   param_visibilities: dict = _NO_PARAMS) -> Task:
         """A new record with the configured default retry policy (positional: one per dependency)."""
         return Task(task_id, status, deps, resources, priority, family, module, params, param_visibilities,
-                    False, None, None, None, self._default_retry_policy, now=now)
+                    False, None, None, None, self._default_retry_policy, now)
 
     def _add_dep_stakeholders(self, task: Task, worker_id: str, priority: Any, dep_ids: Iterable[str]) -> None:
         """Make ``worker_id`` a stakeholder of every dep in ``dep_ids`` (``task.deps``, in the order
@@ -591,7 +591,7 @@ class Scheduler:
         assert worker is not None
         worker_id = worker
         now = self._now()
-        record = self._update_worker(worker_id, worker_reference={"host": host}, get_work=True, now=now)
+        record = self._update_worker(worker_id, {"host": host}, True, now)
         if record.disabled:
             return {"n_pending_tasks": 0, "running_tasks": [], "task_id": None, "n_unique_pending": 0,
                     "worker_state": record.state}

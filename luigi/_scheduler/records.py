@@ -223,7 +223,6 @@ class TaskRecord:
         status_message: str | None = None,
         progress_percentage: float | None = None,
         retry_policy: Any = "notoptional",
-        *,
         now: float | None = None,
     ) -> None:
         created = clock.now() if now is None else now
