@@ -103,6 +103,29 @@ def test_records_are_pickled_under_the_public_module_names():
     assert scheduler_module.Task is Task
 
 
+def test_task_records_pickle_and_copy_with_every_protocol():
+    """A record rebuilds from ``luigi.scheduler.Task`` plus a plain state dict, whatever the
+    protocol (state files use the default one), and copies keep every field."""
+    import copy
+    import pickle
+
+    task = Task("T", "PENDING", ["D"], {"cpu": 1}, 5, "Fam", "mod", {"x": "1"}, {"x": 0}, now=7.0)
+    task.stakeholders.add("w")
+    task.workers.add("w")
+    task.extra_field = "kept"
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        data = pickle.dumps(task, protocol)
+        assert b"luigi.scheduler" in data and b"pyx" not in data
+        clone = pickle.loads(data)
+        assert type(clone) is Task
+        assert (clone.id, clone.status, clone.deps, clone.resources, clone.priority, clone.family) == (
+            "T", "PENDING", {"D"}, {"cpu": 1}, 5, "Fam")
+        assert (clone.params, set(clone.stakeholders), list(clone.workers), clone.time) == ({"x": "1"}, {"w"}, ["w"], 7.0)
+        assert clone.extra_field == "kept" and not hasattr(clone, "resources_running")
+    for clone in (copy.copy(task), copy.deepcopy(task)):
+        assert (clone.id, clone.deps, clone.extra_field) == ("T", {"D"}, "kept")
+
+
 def test_module_level_names():
     s = scheduler_module
     assert s.UPSTREAM_SEVERITY_ORDER == ("", "UPSTREAM_RUNNING", "UPSTREAM_MISSING_INPUT", "UPSTREAM_FAILED",
