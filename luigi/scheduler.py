@@ -636,14 +636,7 @@ class Scheduler:
     def _dispatch_task(self, task: Task, worker_id: str, host: str | None, reply: dict, now: float) -> None:
         state = self._state
         state._metrics_collector.handle_task_started(task)
-        state.defer_refresh(task)
-        try:
-            state.set_status(task, RUNNING, self._config, now)
-            task.worker_running = worker_id
-            task.resources_running = task.resources.copy() if task.resources else _NO_PARAMS  # read-only when empty
-            task.time_running = now
-        finally:
-            state.end_deferred_refresh(task)
+        reports.start_running(state, task, worker_id, self._config, now)
         if type(self._task_history) is not history.NopHistory:
             self._update_task_history(task, RUNNING, host=host)
         reply["task_id"] = task.id

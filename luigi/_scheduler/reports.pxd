@@ -11,6 +11,7 @@ cpdef take_fields(SimpleTaskState state, TaskRecord task, worker_id, status, bat
                   tracking_url, batchable, expl, now)
 cpdef copy_to_batch(SimpleTaskState state, TaskRecord task, attribute, value)
 cpdef bint adopt_deps(TaskRecord task, deps, new_deps)
+cpdef start_running(SimpleTaskState state, TaskRecord task, worker_id, config, now)
 
 @cython.locals(current=TaskRecord, dep=TaskRecord)
 cpdef raise_priority(SimpleTaskState state, TaskRecord task, prio, deps_settled=*)

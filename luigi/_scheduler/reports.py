@@ -1,5 +1,5 @@
-"""How a worker's report (``Scheduler.add_task``) changes one task record: the steps of
-``add_task`` that only read and write the record, its batch and its dependencies' priorities.
+"""How a worker's report (``Scheduler.add_task``) and a dispatch (``get_work``) change one task
+record: the steps that only read and write the record, its batch and its dependencies' priorities.
 
 They are module functions, not ``Scheduler`` methods, so that the compiled build can declare the
 record's type (``reports.pxd``) and read its fields directly: ``add_task`` runs twice per task
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from luigi._scheduler.constants import RUNNING
-from luigi._scheduler.records import _EMPTY_DEPS, _get_default
+from luigi._scheduler.records import _EMPTY_DEPS, _NO_PARAMS, _get_default
 
 
 def fill_in_details(task: Any, family: str, module: str | None, params: dict | None,
@@ -79,6 +79,18 @@ def adopt_deps(task: Any, deps: list | None, new_deps: list | None) -> bool:
         return False
     task._deps_walked = None  # Task.deps_walked
     return True
+
+
+def start_running(state: Any, task: Any, worker_id: str, config: Any, now: float) -> None:
+    """Hand ``task`` to ``worker_id``: RUNNING from ``now``, with its resources in use."""
+    state.defer_refresh(task)
+    try:
+        state.set_status(task, RUNNING, config, now)
+        task.worker_running = worker_id
+        task.resources_running = task.resources.copy() if task.resources else _NO_PARAMS  # read-only when empty
+        task.time_running = now
+    finally:
+        state.end_deferred_refresh(task)
 
 
 def raise_priority(state: Any, task: Any, prio: Any, deps_settled: bool = False) -> None:
