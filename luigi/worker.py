@@ -69,7 +69,6 @@ from luigi.task_status import DISABLED, DONE, FAILED, PENDING, RUNNING, UNKNOWN
 
 logger = logging.getLogger("luigi-interface")
 
-
 _LOGGER = logger
 _LOGGER_CACHE: dict | None = getattr(logger, "_cache", None)
 _DEBUG, _INFO = logging.DEBUG, logging.INFO
@@ -85,6 +84,7 @@ def _logs(level: int) -> bool:
     ``logger`` (a test's mock), means "log": the call then decides, as it always did.
     """
     return logger is not _LOGGER or _LOGGER_CACHE is None or _LOGGER_CACHE.get(level) is not False
+
 
 # Held while a task subprocess is forked and during each keep-alive ping, so fork() never
 # happens while another thread is inside a C-level network call.
