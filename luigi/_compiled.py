@@ -1,4 +1,4 @@
-"""Optional compiled builds of the hottest modules (``python3 dev/build_accel.py``).
+"""Optional compiled builds of the hottest modules (``python -m luigi.build_accel``).
 
 The worker, the scheduler and the task model run unchanged when Cython compiles them, about a
 third faster. The build puts the extension modules in ``luigi/_accel/`` with a manifest naming,

@@ -1,4 +1,4 @@
-"""The optional compiled build (luigi/_compiled.py, dev/build_accel.py): a compiled module is used
+"""The optional compiled build (luigi/_compiled.py, luigi/build_accel.py): a compiled module is used
 only while it matches its source, and never when plain Python is asked for."""
 
 from __future__ import annotations
@@ -147,3 +147,21 @@ def test_a_missing_record_raises_as_in_python_instead_of_crashing():
         "'NoneType' object has no attribute 'status'",
         "'NoneType' object has no attribute 'deps'",
     ]
+
+
+def test_the_build_command_ships_with_the_package():
+    """``python -m luigi.build_accel`` (what an installed package runs) is the checkout's build
+    command: its declarations are package data, and on a fresh build it compiles nothing."""
+    out = subprocess.run([sys.executable, "-m", "luigi.build_accel", "--help"], capture_output=True, text=True,
+                         cwd=REPO, check=True)
+    assert "--clean" in out.stdout and "python -m luigi.build_accel" in out.stdout
+    with open(os.path.join(REPO, "pyproject.toml"), encoding="utf-8") as handle:
+        package_data = [line for line in handle if line.startswith("luigi = [")][0]
+    shipped = {os.path.relpath(path, os.path.join(REPO, "luigi"))
+               for path in _compiled.declaration_files(os.path.join(REPO, "luigi"))}
+    assert shipped and all(('"*.pxd"' if os.sep not in path else f'"{os.path.dirname(path)}/*.pxd"') in package_data
+                           for path in shipped)
+    if os.environ.get("LUIGI_EXPECT_COMPILED") == "1":
+        rebuilt = subprocess.run([sys.executable, "-m", "luigi.build_accel"], capture_output=True, text=True,
+                                 cwd=REPO, check=True)
+        assert rebuilt.stdout.startswith("build_accel: 0 of "), rebuilt.stdout
