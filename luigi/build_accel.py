@@ -127,9 +127,20 @@ def main() -> int:
             pass
     stale = _stale(modules, suffix)
     if stale:
+        try:
+            import Cython.Build  # noqa: F401  (checked before any work)
+        except ImportError:
+            print("build_accel: Cython 3 is not installed (pip install 'luigi[accel]'); luigi keeps running "
+                  "in plain Python", file=sys.stderr)
+            return 1
         print("build_accel: compiling " + ", ".join(stale), flush=True)
         os.makedirs(_compiled.ACCEL_DIR, exist_ok=True)
-        _install(stale, modules, suffix)
+        try:
+            _install(stale, modules, suffix)
+        except Exception as exc:  # no C compiler, a compile or link error: nothing was installed
+            print(f"build_accel: compiling failed ({type(exc).__name__}: {exc}); nothing was installed, and "
+                  "modules without a current build run in plain Python", file=sys.stderr)
+            return 1
     if stale or dropped:
         _write_manifest(modules, suffix)
     print(f"build_accel: {len(stale)} of {len(MODULES)} modules compiled into {_compiled.ACCEL_DIR}")

@@ -165,3 +165,16 @@ def test_the_build_command_ships_with_the_package():
         rebuilt = subprocess.run([sys.executable, "-m", "luigi.build_accel"], capture_output=True, text=True,
                                  cwd=REPO, check=True)
         assert rebuilt.stdout.startswith("build_accel: 0 of "), rebuilt.stdout
+
+
+def test_the_build_command_without_cython_says_so_and_fails(tmp_path):
+    shutil.copytree(os.path.join(REPO, "luigi"), tmp_path / "luigi", ignore=shutil.ignore_patterns("_accel", "__pycache__"))
+    code = ("import sys; sys.modules['Cython'] = None; sys.argv = ['build_accel']\n"
+            "from luigi.build_accel import main\n"
+            "raise SystemExit(main())\n")
+    env = {k: v for k, v in os.environ.items() if k != _compiled.PURE_ENV}
+    env["PYTHONPATH"] = str(tmp_path)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert out.returncode == 1
+    assert "Cython 3 is not installed (pip install 'luigi[accel]')" in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "luigi" / "_accel").exists()
