@@ -5,7 +5,9 @@ third faster. The build puts the extension modules in ``luigi/_accel/`` with a m
 for each module, its file and the SHA-256 of the source it was compiled from. ``install()`` (run
 first thing by ``import luigi``) puts a finder in front of the import system that loads a
 compiled module only while that hash still matches the ``.py`` file on disk: an edited module is
-imported from its source, never from a stale build. Without a build (a plain checkout, or
+imported from its source, never from a stale build. A compiled module that links against another
+one at the C level (a ``cimport`` in its ``.pxd``) is only served while that one is too: it
+cannot work with the plain-Python form of a module it was compiled against. Without a build (a plain checkout, or
 ``LUIGI_PURE_PYTHON=1`` in the environment) every module is plain Python.
 """
 
@@ -16,6 +18,7 @@ import importlib.machinery
 import importlib.util
 import json
 import os
+import re
 import sys
 from typing import Any
 
@@ -58,6 +61,28 @@ def source_digest(path: str, declarations: list[str], declarations_hash: Any = N
     return hash_files([path], base.copy()).hexdigest()
 
 
+# ``from luigi.x cimport a, b`` / ``cimport luigi.x`` in a .pxd file.
+_CIMPORT = re.compile(r"^\s*(?:from\s+(luigi[\w.]*)\s+cimport\s+([\w ,]+)|cimport\s+(luigi[\w.]*))", re.M)
+
+
+def c_dependencies(package_dir: str, module: str, modules: Any) -> set[str]:
+    """The modules among ``modules`` that ``module``'s compiled form links against: the
+    ``cimport``s of its ``.pxd`` file (none without one)."""
+    try:
+        with open(source_path(package_dir, module)[:-3] + ".pxd", encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError:
+        return set()
+    found = set()
+    for package, names, whole in _CIMPORT.findall(text):
+        if whole:
+            found.add(whole)
+        for name in names.split(",") if package else ():
+            submodule = f"{package}.{name.strip()}"
+            found.add(submodule if submodule in modules else package)
+    return found & set(modules)
+
+
 class CompiledFinder:
     """Meta-path finder answering only for the modules of a manifest whose build is fresh."""
 
@@ -66,25 +91,35 @@ class CompiledFinder:
         self._accel_dir = accel_dir
         self._modules = modules  # module name -> {"file": ..., "sha256": ...}
         self._declarations: tuple[list[str], Any] | None = None  # the .pxd files and their hash, read once
+        self._served: dict[str, bool] = {}  # module name -> served compiled (decided once)
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
-        entry = self._modules.get(name)
-        if entry is None:
+        if name not in self._modules or not self._serves(name):
             return None
-        binary = os.path.join(self._accel_dir, entry["file"])
+        binary = os.path.join(self._accel_dir, self._modules[name]["file"])
+        loader = importlib.machinery.ExtensionFileLoader(name, binary)
+        return importlib.util.spec_from_file_location(name, binary, loader=loader)
+
+    def _serves(self, name: str) -> bool:
+        """Fresh, and so is every module it links against."""
+        served = self._served.get(name)
+        if served is None:
+            self._served[name] = False  # a cimport cycle cannot compile: never loops here
+            served = self._served[name] = self._fresh(name) and all(
+                self._serves(dependency) for dependency in c_dependencies(self._package_dir, name, self._modules))
+        return served
+
+    def _fresh(self, name: str) -> bool:
+        binary = os.path.join(self._accel_dir, self._modules[name]["file"])
         try:
             if self._declarations is None:
                 files = declaration_files(self._package_dir)
                 self._declarations = (files, hash_files(files))
             files, declarations_hash = self._declarations
             digest = source_digest(source_path(self._package_dir, name), files, declarations_hash)
-            fresh = digest == entry["sha256"] and os.path.exists(binary)
+            return digest == self._modules[name]["sha256"] and os.path.exists(binary)
         except OSError:
-            fresh = False
-        if not fresh:
-            return None
-        loader = importlib.machinery.ExtensionFileLoader(name, binary)
-        return importlib.util.spec_from_file_location(name, binary, loader=loader)
+            return False
 
 
 def read_manifest(accel_dir: str) -> dict[str, dict]:

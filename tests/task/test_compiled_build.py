@@ -10,6 +10,8 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 import luigi
 from luigi import _compiled
 
@@ -121,6 +123,23 @@ def test_editing_one_module_of_a_real_build_recompiles_nothing_silently(tmp_path
     assert probe["worker"] == str(copy / "worker.py")
     built = set(_compiled.read_manifest(str(copy / "_accel")))
     assert set(probe["compiled"]) == {name for name in built if name != "luigi.worker"}
+
+
+@pytest.mark.parametrize("edited, from_source", [
+    ("_scheduler/reports.py", {"luigi._scheduler.reports", "luigi.scheduler"}),
+    ("_scheduler/records.py", {"luigi._scheduler.records", "luigi._scheduler.index", "luigi._scheduler.state",
+                               "luigi._scheduler.reports", "luigi.scheduler"}),
+])
+def test_an_edited_module_takes_the_modules_linked_against_it_back_to_source(tmp_path, edited, from_source):
+    """A compiled module that cimports an edited one (its .pxd says so) cannot use that module's
+    plain-Python form: it runs from source too, and ``import luigi`` still works."""
+    copy = tmp_path / "luigi"
+    shutil.copytree(os.path.dirname(luigi.__file__), copy, ignore=shutil.ignore_patterns("__pycache__"))
+    with open(copy / edited, "a") as handle:
+        handle.write("\n# edited after the build\n")
+    probe = _probe(str(tmp_path), pure=False)
+    built = set(_compiled.read_manifest(str(copy / "_accel")))
+    assert set(probe["compiled"]) == built - from_source
 
 
 def test_a_missing_record_raises_as_in_python_instead_of_crashing():
