@@ -17,8 +17,6 @@ from luigi._scheduler.records import _EMPTY_DEPS, _NO_PARAMS, _get_default
 def fill_in_details(task: Any, family: str, module: str | None, params: dict | None,
                     param_visibilities: dict | None) -> None:
     """Placeholders created for dependencies learn their details from the first full report."""
-    if task.family and task.params and getattr(task, "module", None) and getattr(task, "param_visibilities", None):
-        return  # a record reported before: the usual case
     if not task.family:
         task.family = family
     if not getattr(task, "module", None):
